@@ -1,0 +1,77 @@
+/**
+ * Typed errors. Each has a stable `code` a host or API client can branch on, an HTTP `status`
+ * for the admin API, and `expose` saying whether its message is safe to show to a caller.
+ * Hosts can use `instanceof WebhooksError`.
+ */
+export interface ErrorDetail {
+  path: string;
+  message: string;
+}
+
+export class WebhooksError extends Error {
+  readonly code: string;
+  readonly status: number;
+  readonly expose: boolean;
+  readonly details: ErrorDetail[];
+
+  constructor(
+    code: string,
+    message: string,
+    options: { status?: number; expose?: boolean; details?: ErrorDetail[]; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.status = options.status ?? 500;
+    this.expose = options.expose ?? this.status < 500;
+    this.details = options.details ?? [];
+  }
+}
+
+/** A plugin option is missing or wrong; thrown by `createWebhooksPlugin`. */
+export class InvalidOptionsError extends WebhooksError {
+  constructor(message: string, details: ErrorDetail[]) {
+    super('invalid_options', message, { status: 500, expose: true, details });
+  }
+}
+
+/** Input from a caller (hook argument, API body or query) failed validation. */
+export class ValidationError extends WebhooksError {
+  constructor(message: string, details: ErrorDetail[] = []) {
+    super('validation_failed', message, { status: 400, details });
+  }
+}
+
+/** The event type is neither built in nor registered by the host. */
+export class UnknownEventTypeError extends WebhooksError {
+  constructor(type: string) {
+    super('unknown_event_type', `Unknown event type "${type}": register it in options.customEventTypes`, {
+      status: 400,
+      details: [{ path: 'type', message: 'not in the event catalogue' }],
+    });
+  }
+}
+
+/** The event could not be persisted; the host may retry (with the same idempotency key). */
+export class EventNotRecordedError extends WebhooksError {
+  constructor(type: string, cause: unknown) {
+    super('event_not_recorded', `The ${type} event could not be stored; nothing was sent`, {
+      status: 503,
+      expose: true,
+      cause,
+    });
+  }
+}
+
+export class NotFoundError extends WebhooksError {
+  constructor(what: string) {
+    super('not_found', `${what} not found`, { status: 404 });
+  }
+}
+
+/** The plugin was used after `stop()`. */
+export class PluginStoppedError extends WebhooksError {
+  constructor() {
+    super('plugin_stopped', 'The webhooks plugin has been stopped', { status: 503 });
+  }
+}

@@ -1,0 +1,323 @@
+import pg from 'pg';
+import { PostgresBackend } from '@agendajs/postgres-backend';
+import type {
+  AttemptCompletion,
+  AttemptRecord,
+  ClaimOptions,
+  ClaimedDelivery,
+  DeliveryQuery,
+  DeliveryRecord,
+  EventRecord,
+  PruneResult,
+  RecordEventResult,
+  WebhookPatch,
+  WebhookRecord,
+  WebhookStore,
+} from '../store-port.js';
+import { postgresSchema } from './postgres-schema.js';
+import { toAttempt, toDelivery, toEvent, toWebhook } from './postgres-rows.js';
+
+export interface PostgresStoreOptions {
+  /** A pool the host owns (left open on close), or a connection string for a pool the store owns. */
+  pool?: pg.Pool;
+  connectionString?: string;
+  /** Prefix of every table the plugin creates, Agenda's included. Default `webhook_`. */
+  tablePrefix?: string;
+}
+
+const WEBHOOK_COLUMNS: Record<keyof Omit<WebhookPatch, 'updatedAt'>, string> = {
+  name: 'name',
+  description: 'description',
+  url: 'url',
+  events: 'events',
+  secrets: 'secrets',
+  enabled: 'enabled',
+  disabledReason: 'disabled_reason',
+  disabledAt: 'disabled_at',
+  failingSince: 'failing_since',
+};
+
+/** Arbitrary constant: serialises concurrent `init()` calls from several processes. */
+const SCHEMA_LOCK_ID = 7_401_532;
+
+export class PostgresStore implements WebhookStore {
+  readonly kind = 'postgres';
+  private readonly pool: pg.Pool;
+  private readonly ownsPool: boolean;
+  private readonly prefix: string;
+
+  constructor(options: PostgresStoreOptions) {
+    if (options.pool) {
+      this.pool = options.pool;
+      this.ownsPool = false;
+    } else if (options.connectionString) {
+      this.pool = new pg.Pool({ connectionString: options.connectionString, max: 10 });
+      this.ownsPool = true;
+    } else {
+      throw new Error('PostgresStore needs a pool or a connectionString');
+    }
+    this.prefix = options.tablePrefix ?? 'webhook_';
+    if (!/^[a-z_][a-z0-9_]{0,30}$/.test(this.prefix)) throw new Error(`Invalid table prefix "${this.prefix}"`);
+  }
+
+  private table(name: string): string {
+    return `"${this.prefix}${name}"`;
+  }
+
+  async init(): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK_ID]);
+      await client.query(postgresSchema(this.prefix));
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsPool) await this.pool.end();
+  }
+
+  createAgendaBackend(): PostgresBackend {
+    return new PostgresBackend({
+      pool: this.pool,
+      tableName: `${this.prefix}agenda_jobs`,
+      logTableName: `${this.prefix}agenda_logs`,
+      channelName: `${this.prefix}agenda_jobs`,
+    });
+  }
+
+  async insertWebhook(w: WebhookRecord): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO ${this.table('webhooks')} (id, tenant_id, name, description, url, events, notification_type, secrets,
+        enabled, disabled_reason, disabled_at, failing_since, created_at, updated_at)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)`,
+      [w.id, w.tenantId, w.name, w.description, w.url, JSON.stringify(w.events), w.notificationType, w.secrets,
+        w.enabled, w.disabledReason, w.disabledAt, w.failingSince, w.createdAt, w.updatedAt],
+    );
+  }
+
+  async findWebhook(tenantId: string, id: string): Promise<WebhookRecord | null> {
+    const { rows } = await this.pool.query(`SELECT * FROM ${this.table('webhooks')} WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+    return rows[0] ? toWebhook(rows[0]) : null;
+  }
+
+  async listWebhooks(tenantId: string): Promise<WebhookRecord[]> {
+    const { rows } = await this.pool.query(
+      `SELECT * FROM ${this.table('webhooks')} WHERE tenant_id = $1 ORDER BY created_at, id`, [tenantId]);
+    return rows.map(toWebhook);
+  }
+
+  async listEnabledWebhooks(tenantId: string): Promise<WebhookRecord[]> {
+    const { rows } = await this.pool.query(
+      `SELECT * FROM ${this.table('webhooks')} WHERE tenant_id = $1 AND enabled ORDER BY created_at, id`, [tenantId]);
+    return rows.map(toWebhook);
+  }
+
+  async findWebhooksByIds(ids: readonly string[]): Promise<WebhookRecord[]> {
+    if (ids.length === 0) return [];
+    const { rows } = await this.pool.query(`SELECT * FROM ${this.table('webhooks')} WHERE id = ANY($1)`, [ids]);
+    return rows.map(toWebhook);
+  }
+
+  async updateWebhook(tenantId: string, id: string, patch: WebhookPatch): Promise<WebhookRecord | null> {
+    const sets = ['updated_at = $3'];
+    const values: unknown[] = [tenantId, id, patch.updatedAt];
+    for (const [field, column] of Object.entries(WEBHOOK_COLUMNS)) {
+      const value = patch[field as keyof typeof WEBHOOK_COLUMNS];
+      if (value === undefined) continue;
+      values.push(field === 'events' ? JSON.stringify(value) : value);
+      sets.push(`${column} = $${values.length}`);
+    }
+    const { rows } = await this.pool.query(
+      `UPDATE ${this.table('webhooks')} SET ${sets.join(', ')} WHERE tenant_id = $1 AND id = $2 RETURNING *`, values);
+    return rows[0] ? toWebhook(rows[0]) : null;
+  }
+
+  async deleteWebhook(tenantId: string, id: string): Promise<boolean> {
+    // One statement, so a crash cannot leave deliveries pointing at a webhook that is gone.
+    const { rows } = await this.pool.query(
+      `WITH w AS (DELETE FROM ${this.table('webhooks')} WHERE tenant_id = $1 AND id = $2 RETURNING id),
+            d AS (DELETE FROM ${this.table('deliveries')} WHERE webhook_id IN (SELECT id FROM w)),
+            a AS (DELETE FROM ${this.table('attempts')} WHERE webhook_id IN (SELECT id FROM w))
+       SELECT count(*)::int AS n FROM w`, [tenantId, id]);
+    return rows[0].n > 0;
+  }
+
+  async markWebhooksFailing(ids: readonly string[], since: Date): Promise<void> {
+    if (ids.length === 0) return;
+    await this.pool.query(
+      `UPDATE ${this.table('webhooks')} SET failing_since = $2 WHERE id = ANY($1) AND failing_since IS NULL`, [ids, since]);
+  }
+
+  async markWebhooksHealthy(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.pool.query(
+      `UPDATE ${this.table('webhooks')} SET failing_since = NULL WHERE id = ANY($1) AND failing_since IS NOT NULL`, [ids]);
+  }
+
+  async recordEvent(event: EventRecord, deliveries: readonly DeliveryRecord[]): Promise<RecordEventResult> {
+    // One statement is one transaction: the event and its deliveries commit together, in a
+    // single round trip. ON CONFLICT DO NOTHING makes a repeated idempotency key (or a retry
+    // of the same ids) write nothing.
+    const first = deliveries[0];
+    const { rows } = await this.pool.query(
+      `WITH ev AS (
+         INSERT INTO ${this.table('events')} (id, tenant_id, type, body, idempotency_key, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING id),
+       dl AS (
+         INSERT INTO ${this.table('deliveries')} (id, tenant_id, webhook_id, event_id, event_type, status, attempts,
+           next_attempt_at, created_at, updated_at, expires_at)
+         SELECT d.id, $2, d.webhook_id, $1, $3, 'pending', 0, $8, $6, $6, $9
+         FROM unnest($10::text[], $11::text[]) AS d(id, webhook_id)
+         WHERE EXISTS (SELECT 1 FROM ev)
+         RETURNING 1)
+       SELECT (SELECT count(*) FROM ev)::int AS inserted, (SELECT count(*) FROM dl)::int AS deliveries`,
+      [event.id, event.tenantId, event.type, event.body, event.idempotencyKey, event.createdAt, event.expiresAt,
+        first?.nextAttemptAt ?? event.createdAt, first?.expiresAt ?? event.expiresAt,
+        deliveries.map((d) => d.id), deliveries.map((d) => d.webhookId)],
+    );
+    if (rows[0].inserted === 1) return { eventId: event.id, created: true, deliveryCount: rows[0].deliveries };
+    const existing = await this.pool.query(
+      `SELECT e.id, (SELECT count(*) FROM ${this.table('deliveries')} d WHERE d.event_id = e.id)::int AS n
+       FROM ${this.table('events')} e
+       WHERE e.id = $1 OR (e.tenant_id = $2 AND e.idempotency_key = $3) LIMIT 1`,
+      [event.id, event.tenantId, event.idempotencyKey]);
+    return { eventId: existing.rows[0]?.id ?? event.id, created: false, deliveryCount: existing.rows[0]?.n ?? 0 };
+  }
+
+  async findEvent(tenantId: string, id: string): Promise<EventRecord | null> {
+    const { rows } = await this.pool.query(`SELECT * FROM ${this.table('events')} WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+    return rows[0] ? toEvent(rows[0]) : null;
+  }
+
+  async claimDueDeliveries({ now, limit, leaseMs, owner }: ClaimOptions): Promise<ClaimedDelivery[]> {
+    // A claim pushes next_attempt_at past the lease: the row leaves the due set for everyone
+    // else, and comes back by itself if this worker dies before writing a result.
+    // SKIP LOCKED lets concurrent workers take disjoint batches without waiting on each other.
+    const leaseUntil = new Date(now.getTime() + leaseMs);
+    const { rows } = await this.pool.query(
+      `WITH due AS (
+         SELECT id FROM ${this.table('deliveries')}
+         WHERE status = 'pending' AND next_attempt_at <= $1
+         ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+       UPDATE ${this.table('deliveries')} d
+       SET lease_owner = $3, lease_expires_at = $4, next_attempt_at = $4, updated_at = $1
+       FROM due, ${this.table('events')} e
+       WHERE d.id = due.id AND e.id = d.event_id
+       RETURNING d.*, e.body AS event_body`,
+      [now, limit, owner, leaseUntil]);
+    return rows.map((row) => ({ delivery: toDelivery(row), body: row.event_body as string }));
+  }
+
+  async nextDueAt(): Promise<Date | null> {
+    const { rows } = await this.pool.query(
+      `SELECT min(next_attempt_at) AS at FROM ${this.table('deliveries')} WHERE status = 'pending'`);
+    return rows[0].at ?? null;
+  }
+
+  async completeAttempts(completions: readonly AttemptCompletion[]): Promise<void> {
+    if (completions.length === 0) return;
+    // Attempts are stored whatever happened to the lease (the request was sent); the delivery
+    // only moves on for the worker that still owns it.
+    await this.pool.query(
+      `WITH c AS (
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(
+           id text, delivery_id text, tenant_id text, webhook_id text, attempt_number int, started_at timestamptz,
+           duration_ms int, outcome text, status_code int, request_headers jsonb, response_excerpt text,
+           error_message text, expires_at timestamptz, owner text, status text, next_attempt_at timestamptz)),
+       a AS (
+         INSERT INTO ${this.table('attempts')} (id, delivery_id, tenant_id, webhook_id, attempt_number, started_at,
+           duration_ms, outcome, status_code, request_headers, response_excerpt, error_message, expires_at)
+         SELECT id, delivery_id, tenant_id, webhook_id, attempt_number, started_at, duration_ms, outcome, status_code,
+           request_headers, response_excerpt, error_message, expires_at FROM c
+         ON CONFLICT DO NOTHING)
+       UPDATE ${this.table('deliveries')} d
+       SET status = c.status, attempts = c.attempt_number, next_attempt_at = c.next_attempt_at,
+           lease_owner = NULL, lease_expires_at = NULL, last_attempt_at = c.started_at,
+           last_status_code = c.status_code, last_outcome = c.outcome, updated_at = now()
+       FROM c WHERE d.id = c.delivery_id AND d.lease_owner = c.owner`,
+      [JSON.stringify(completions.map(({ attempt: a, owner, status, nextAttemptAt }) => ({
+        id: a.id, delivery_id: a.deliveryId, tenant_id: a.tenantId, webhook_id: a.webhookId,
+        attempt_number: a.attemptNumber, started_at: a.startedAt, duration_ms: Math.round(a.durationMs),
+        outcome: a.outcome, status_code: a.statusCode, request_headers: a.requestHeaders,
+        response_excerpt: a.responseExcerpt, error_message: a.errorMessage, expires_at: a.expiresAt,
+        owner, status, next_attempt_at: nextAttemptAt,
+      })))]);
+  }
+
+  async insertAttempt(a: AttemptRecord): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO ${this.table('attempts')} (id, delivery_id, tenant_id, webhook_id, attempt_number, started_at,
+         duration_ms, outcome, status_code, request_headers, response_excerpt, error_message, expires_at)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)`,
+      [a.id, a.deliveryId, a.tenantId, a.webhookId, a.attemptNumber, a.startedAt, Math.round(a.durationMs), a.outcome,
+        a.statusCode, JSON.stringify(a.requestHeaders), a.responseExcerpt, a.errorMessage, a.expiresAt]);
+  }
+
+  async findDelivery(tenantId: string, id: string): Promise<DeliveryRecord | null> {
+    const { rows } = await this.pool.query(`SELECT * FROM ${this.table('deliveries')} WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+    return rows[0] ? toDelivery(rows[0]) : null;
+  }
+
+  async listDeliveries(tenantId: string, webhookId: string, query: DeliveryQuery): Promise<DeliveryRecord[]> {
+    const where = ['tenant_id = $1', 'webhook_id = $2'];
+    const values: unknown[] = [tenantId, webhookId];
+    if (query.status) {
+      values.push(query.status);
+      where.push(`status = $${values.length}`);
+    }
+    if (query.eventType) {
+      values.push(query.eventType);
+      where.push(`event_type = $${values.length}`);
+    }
+    if (query.before) {
+      values.push(query.before.createdAt, query.before.id);
+      where.push(`(created_at, id) < ($${values.length - 1}, $${values.length})`);
+    }
+    values.push(query.limit);
+    const { rows } = await this.pool.query(
+      `SELECT * FROM ${this.table('deliveries')} WHERE ${where.join(' AND ')}
+       ORDER BY created_at DESC, id DESC LIMIT $${values.length}`, values);
+    return rows.map(toDelivery);
+  }
+
+  async listAttempts(tenantId: string, deliveryId: string): Promise<AttemptRecord[]> {
+    const { rows } = await this.pool.query(
+      `SELECT * FROM ${this.table('attempts')} WHERE tenant_id = $1 AND delivery_id = $2 ORDER BY started_at, attempt_number`,
+      [tenantId, deliveryId]);
+    return rows.map(toAttempt);
+  }
+
+  async requeueDelivery(tenantId: string, id: string, now: Date): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      `UPDATE ${this.table('deliveries')}
+       SET status = 'pending', next_attempt_at = $3, lease_owner = NULL, lease_expires_at = NULL, updated_at = $3
+       WHERE tenant_id = $1 AND id = $2`, [tenantId, id, now]);
+    return (rowCount ?? 0) > 0;
+  }
+
+  async requeueFailedSince(tenantId: string, webhookId: string, since: Date, now: Date): Promise<number> {
+    const { rowCount } = await this.pool.query(
+      `UPDATE ${this.table('deliveries')}
+       SET status = 'pending', next_attempt_at = $4, lease_owner = NULL, lease_expires_at = NULL, updated_at = $4
+       WHERE tenant_id = $1 AND webhook_id = $2 AND status = 'failed' AND created_at >= $3`,
+      [tenantId, webhookId, since, now]);
+    return rowCount ?? 0;
+  }
+
+  async pruneExpired(now: Date): Promise<PruneResult> {
+    const attempts = await this.pool.query(`DELETE FROM ${this.table('attempts')} WHERE expires_at < $1`, [now]);
+    const deliveries = await this.pool.query(
+      `DELETE FROM ${this.table('deliveries')} WHERE expires_at < $1 AND status <> 'pending'`, [now]);
+    const events = await this.pool.query(
+      `DELETE FROM ${this.table('events')} e WHERE e.expires_at < $1
+       AND NOT EXISTS (SELECT 1 FROM ${this.table('deliveries')} d WHERE d.event_id = e.id)`, [now]);
+    return { events: events.rowCount ?? 0, deliveries: deliveries.rowCount ?? 0, attempts: attempts.rowCount ?? 0 };
+  }
+}

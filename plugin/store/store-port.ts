@@ -1,0 +1,200 @@
+/**
+ * The storage port. Everything the plugin persists goes through this interface, and nothing
+ * outside `plugin/store/<backend>/` knows which database is behind it. Every adapter runs the
+ * same contract suite (`test/contract/`), so behaviour described here is tested, not hoped for.
+ *
+ * Records use camelCase; adapters map them to their own column/field names.
+ */
+import type { AgendaBackend } from 'agenda';
+
+/** Webhook subscription. Secret material lives only inside `secrets` (ciphertext). */
+export interface WebhookRecord {
+  id: string;
+  tenantId: string;
+  name: string;
+  description: string;
+  url: string;
+  /** Exact event types, `PREFIX_*` patterns or `*`. */
+  events: string[];
+  notificationType: 'REST';
+  /** Encrypted JSON of {@link WebhookSecrets} (see `security/secret-box.ts`). */
+  secrets: string;
+  enabled: boolean;
+  /** Why the plugin (not an operator) disabled the webhook; null when enabled or disabled by hand. */
+  disabledReason: string | null;
+  disabledAt: Date | null;
+  /** Start of the current run of failed deliveries; null while healthy. */
+  failingSince: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** Fields an update may change. `updatedAt` is always set by the caller. */
+export type WebhookPatch = Partial<
+  Pick<
+    WebhookRecord,
+    'name' | 'description' | 'url' | 'events' | 'secrets' | 'enabled' | 'disabledReason' | 'disabledAt' | 'failingSince'
+  >
+> & { updatedAt: Date };
+
+/** One accepted event; `body` is the exact JSON that is signed and sent. */
+export interface EventRecord {
+  id: string;
+  tenantId: string;
+  type: string;
+  body: string;
+  idempotencyKey: string | null;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
+
+/** One event on its way to one webhook. Its id is the `webhook-id` header: stable across retries. */
+export interface DeliveryRecord {
+  id: string;
+  tenantId: string;
+  webhookId: string;
+  eventId: string;
+  eventType: string;
+  status: DeliveryStatus;
+  attempts: number;
+  /** When the next attempt is due; null once the delivery is final. */
+  nextAttemptAt: Date | null;
+  leaseOwner: string | null;
+  leaseExpiresAt: Date | null;
+  lastAttemptAt: Date | null;
+  lastStatusCode: number | null;
+  lastOutcome: AttemptOutcome | null;
+  createdAt: Date;
+  updatedAt: Date;
+  expiresAt: Date;
+}
+
+/** How an attempt ended, classed so operators can tell a receiver bug from a network fault. */
+export type AttemptOutcome =
+  | 'success'
+  | 'http_error'
+  | 'timeout'
+  | 'dns'
+  | 'connection_refused'
+  | 'tls'
+  | 'blocked'
+  | 'network'
+  | 'webhook_unavailable';
+
+export interface AttemptRecord {
+  id: string;
+  deliveryId: string;
+  tenantId: string;
+  webhookId: string;
+  attemptNumber: number;
+  startedAt: Date;
+  durationMs: number;
+  outcome: AttemptOutcome;
+  statusCode: number | null;
+  /** Request headers as sent, with secret values masked. */
+  requestHeaders: Record<string, string>;
+  responseExcerpt: string | null;
+  errorMessage: string | null;
+  expiresAt: Date;
+}
+
+/** A delivery claimed by one worker, with the body to send. */
+export interface ClaimedDelivery {
+  delivery: DeliveryRecord;
+  body: string;
+}
+
+export interface ClaimOptions {
+  now: Date;
+  limit: number;
+  /** How long the claim stays exclusive; a crashed worker's claims become due again after it. */
+  leaseMs: number;
+  owner: string;
+}
+
+/** The result of one attempt, written back in bulk by the worker that holds the lease. */
+export interface AttemptCompletion {
+  attempt: AttemptRecord;
+  owner: string;
+  status: DeliveryStatus;
+  nextAttemptAt: Date | null;
+}
+
+export interface DeliveryQuery {
+  status?: DeliveryStatus;
+  eventType?: string;
+  /** Keyset cursor: return deliveries strictly older than this (createdAt, id) pair. */
+  before?: { createdAt: Date; id: string };
+  limit: number;
+}
+
+export interface RecordEventResult {
+  eventId: string;
+  /** False when the idempotency key had been used already: nothing new was written. */
+  created: boolean;
+  deliveryCount: number;
+}
+
+export interface PruneResult {
+  events: number;
+  deliveries: number;
+  attempts: number;
+}
+
+export interface WebhookStore {
+  /** 'postgres' or 'mongo'; for logs and test names only, never for branching. */
+  readonly kind: string;
+  /** Creates tables/collections and indexes; idempotent. */
+  init(): Promise<void>;
+  /** Releases what the store opened itself (never a connection the host passed in). */
+  close(): Promise<void>;
+  /** The Agenda backend on the same database, so jobs live beside the data they drive. */
+  createAgendaBackend(): AgendaBackend;
+
+  insertWebhook(webhook: WebhookRecord): Promise<void>;
+  findWebhook(tenantId: string, id: string): Promise<WebhookRecord | null>;
+  /** Oldest first. */
+  listWebhooks(tenantId: string): Promise<WebhookRecord[]>;
+  listEnabledWebhooks(tenantId: string): Promise<WebhookRecord[]>;
+  /** Several webhooks by id across tenants (the worker resolves a batch's targets in one call). */
+  findWebhooksByIds(ids: readonly string[]): Promise<WebhookRecord[]>;
+  updateWebhook(tenantId: string, id: string, patch: WebhookPatch): Promise<WebhookRecord | null>;
+  /** Deletes the webhook with its deliveries and attempts. */
+  deleteWebhook(tenantId: string, id: string): Promise<boolean>;
+  /** Sets failingSince where it is null (first failure of a run). */
+  markWebhooksFailing(ids: readonly string[], since: Date): Promise<void>;
+  /** Clears failingSince where set (a success ends the run). */
+  markWebhooksHealthy(ids: readonly string[]): Promise<void>;
+
+  /**
+   * Persists an event and its deliveries as one unit: after it resolves both are durable;
+   * if it rejects, a retry with the same ids completes the work. With an idempotency key
+   * already used by the tenant, writes nothing and returns the first event's id.
+   */
+  recordEvent(event: EventRecord, deliveries: readonly DeliveryRecord[]): Promise<RecordEventResult>;
+  findEvent(tenantId: string, id: string): Promise<EventRecord | null>;
+
+  /** Leases up to `limit` due pending deliveries, oldest due first, skipping ones leased by others. */
+  claimDueDeliveries(options: ClaimOptions): Promise<ClaimedDelivery[]>;
+  /** Earliest nextAttemptAt among pending deliveries, so a worker knows when to look again. */
+  nextDueAt(): Promise<Date | null>;
+  /** Stores attempts and moves their deliveries on; a completion whose lease was lost is ignored. */
+  completeAttempts(completions: readonly AttemptCompletion[]): Promise<void>;
+  /** Appends an attempt that is not tied to a lease (test sends). */
+  insertAttempt(attempt: AttemptRecord): Promise<void>;
+
+  findDelivery(tenantId: string, id: string): Promise<DeliveryRecord | null>;
+  /** Newest first. */
+  listDeliveries(tenantId: string, webhookId: string, query: DeliveryQuery): Promise<DeliveryRecord[]>;
+  /** Oldest first. */
+  listAttempts(tenantId: string, deliveryId: string): Promise<AttemptRecord[]>;
+  /** Makes one delivery due now whatever its status; false when it does not exist. */
+  requeueDelivery(tenantId: string, id: string, now: Date): Promise<boolean>;
+  /** Makes every failed delivery of a webhook created at or after `since` due now. */
+  requeueFailedSince(tenantId: string, webhookId: string, since: Date, now: Date): Promise<number>;
+
+  /** Deletes records whose retention ended (not pending deliveries, nor events they need). */
+  pruneExpired(now: Date): Promise<PruneResult>;
+}

@@ -1,0 +1,271 @@
+import assert from 'node:assert/strict';
+import type { WebhookStore } from '../../plugin/store/store-port.js';
+import { attemptRecord, deliveryRecord, eventRecord, webhookRecord } from '../support/records.js';
+
+/**
+ * The store contract: written once, run unchanged against every adapter
+ * (`postgres-store.test.ts` always, `mongo-store.test.ts` when MONGODB_URI is set).
+ * `createStore` must return an initialised store on an empty database.
+ */
+export function storeContract(createStore: () => Promise<WebhookStore>): void {
+  let store: WebhookStore;
+  beforeEach(async () => {
+    store = await createStore();
+  });
+  afterEach(async () => {
+    await store.close();
+  });
+
+  const SECOND = 1000;
+  const at = (ms: number) => new Date(Date.UTC(2026, 0, 1) + ms);
+
+  async function seedEvent(webhooks = [webhookRecord()], eventOverrides = {}) {
+    for (const w of webhooks) await store.insertWebhook(w);
+    const event = eventRecord({ createdAt: at(0), ...eventOverrides });
+    const deliveries = webhooks.map((w) => deliveryRecord(event, w));
+    await store.recordEvent(event, deliveries);
+    return { event, deliveries, webhooks };
+  }
+
+  describe('webhooks', () => {
+    it('round-trips a webhook with every field intact', async () => {
+      const w = webhookRecord({ events: ['USER_*', 'ROLE_CREATED'], description: 'd', failingSince: at(5) });
+      await store.insertWebhook(w);
+      assert.deepEqual(await store.findWebhook(w.tenantId, w.id), w);
+    });
+
+    it('never shows one tenant a webhook of another', async () => {
+      const w = webhookRecord({ tenantId: 'tenant-a' });
+      await store.insertWebhook(w);
+      assert.equal(await store.findWebhook('tenant-b', w.id), null);
+      assert.deepEqual(await store.listWebhooks('tenant-b'), []);
+      assert.equal(await store.updateWebhook('tenant-b', w.id, { name: 'x', updatedAt: new Date() }), null);
+      assert.equal(await store.deleteWebhook('tenant-b', w.id), false);
+      assert.ok(await store.findWebhook('tenant-a', w.id));
+    });
+
+    it('lists oldest first, and only enabled ones for fan-out', async () => {
+      const a = webhookRecord({ createdAt: at(1), name: 'a' });
+      const b = webhookRecord({ createdAt: at(2), name: 'b', enabled: false });
+      await store.insertWebhook(b);
+      await store.insertWebhook(a);
+      assert.deepEqual((await store.listWebhooks('tenant-a')).map((w) => w.name), ['a', 'b']);
+      assert.deepEqual((await store.listEnabledWebhooks('tenant-a')).map((w) => w.name), ['a']);
+      assert.deepEqual((await store.findWebhooksByIds([b.id, 'wh_missing'])).map((w) => w.name), ['b']);
+    });
+
+    it('updates only the fields given', async () => {
+      const w = webhookRecord();
+      await store.insertWebhook(w);
+      const updated = await store.updateWebhook(w.tenantId, w.id, {
+        enabled: false, disabledReason: 'gone', disabledAt: at(9), events: ['*'], updatedAt: at(10),
+      });
+      assert.deepEqual(updated, { ...w, enabled: false, disabledReason: 'gone', disabledAt: at(9), events: ['*'], updatedAt: at(10) });
+      const cleared = await store.updateWebhook(w.tenantId, w.id, { disabledReason: null, disabledAt: null, updatedAt: at(11) });
+      assert.equal(cleared?.disabledReason, null);
+      assert.equal(cleared?.name, w.name);
+    });
+
+    it('deletes a webhook together with its deliveries and attempts', async () => {
+      const { webhooks, deliveries } = await seedEvent();
+      await store.insertAttempt(attemptRecord(deliveries[0]));
+      assert.equal(await store.deleteWebhook('tenant-a', webhooks[0].id), true);
+      assert.equal(await store.findWebhook('tenant-a', webhooks[0].id), null);
+      assert.equal(await store.findDelivery('tenant-a', deliveries[0].id), null);
+      assert.deepEqual(await store.listAttempts('tenant-a', deliveries[0].id), []);
+      assert.deepEqual(await store.claimDueDeliveries({ now: at(60 * SECOND), limit: 10, leaseMs: 1000, owner: 'w' }), []);
+    });
+
+    it('tracks the start of a failing run and clears it on success', async () => {
+      const w = webhookRecord();
+      await store.insertWebhook(w);
+      await store.markWebhooksFailing([w.id], at(1));
+      await store.markWebhooksFailing([w.id], at(2));
+      assert.deepEqual((await store.findWebhook(w.tenantId, w.id))?.failingSince, at(1));
+      await store.markWebhooksHealthy([w.id]);
+      assert.equal((await store.findWebhook(w.tenantId, w.id))?.failingSince, null);
+    });
+  });
+
+  describe('events', () => {
+    it('records an event with one pending delivery per webhook', async () => {
+      const { event, deliveries } = await seedEvent([webhookRecord(), webhookRecord()]);
+      assert.deepEqual(await store.findEvent('tenant-a', event.id), event);
+      for (const d of deliveries) assert.deepEqual(await store.findDelivery('tenant-a', d.id), d);
+    });
+
+    it('treats a repeated idempotency key as a no-op returning the first event', async () => {
+      const w = webhookRecord();
+      await store.insertWebhook(w);
+      const first = eventRecord({ idempotencyKey: 'login-42' });
+      const again = eventRecord({ idempotencyKey: 'login-42' });
+      const r1 = await store.recordEvent(first, [deliveryRecord(first, w)]);
+      const r2 = await store.recordEvent(again, [deliveryRecord(again, w)]);
+      assert.deepEqual(r1, { eventId: first.id, created: true, deliveryCount: 1 });
+      assert.deepEqual(r2, { eventId: first.id, created: false, deliveryCount: 1 });
+      assert.equal(await store.findEvent('tenant-a', again.id), null);
+      const other = eventRecord({ idempotencyKey: 'login-42', tenantId: 'tenant-b' });
+      assert.equal((await store.recordEvent(other, [])).created, true, 'keys are per tenant');
+    });
+
+    it('records an event that no webhook selected', async () => {
+      const event = eventRecord();
+      assert.deepEqual(await store.recordEvent(event, []), { eventId: event.id, created: true, deliveryCount: 0 });
+    });
+
+    it('is safe to retry with the same ids', async () => {
+      const w = webhookRecord();
+      await store.insertWebhook(w);
+      const event = eventRecord();
+      const deliveries = [deliveryRecord(event, w)];
+      await store.recordEvent(event, deliveries);
+      const retry = await store.recordEvent(event, deliveries);
+      assert.equal(retry.created, false);
+      assert.equal(retry.deliveryCount, 1);
+    });
+  });
+
+  describe('delivery queue', () => {
+    it('claims due deliveries with their body, oldest due first, up to the limit', async () => {
+      const w = webhookRecord();
+      await store.insertWebhook(w);
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i += 1) {
+        const event = eventRecord({ createdAt: at(i * SECOND), body: `{"n":${i}}` });
+        const d = deliveryRecord(event, w, { nextAttemptAt: at((10 - i) * SECOND) });
+        ids.unshift(d.id);
+        await store.recordEvent(event, [d]);
+      }
+      const claimed = await store.claimDueDeliveries({ now: at(8 * SECOND), limit: 2, leaseMs: 30 * SECOND, owner: 'w1' });
+      assert.deepEqual(claimed.map((c) => c.body), ['{"n":4}', '{"n":3}']);
+      assert.deepEqual(claimed.map((c) => c.delivery.id), ids.slice(0, 2));
+      assert.equal(claimed[0].delivery.leaseOwner, 'w1');
+      assert.deepEqual(claimed[0].delivery.leaseExpiresAt, at(38 * SECOND));
+    });
+
+    it('does not claim what is not yet due or already leased', async () => {
+      await seedEvent();
+      assert.equal((await store.claimDueDeliveries({ now: at(-1), limit: 10, leaseMs: 1000, owner: 'w1' })).length, 0);
+      assert.equal((await store.claimDueDeliveries({ now: at(0), limit: 10, leaseMs: 1000, owner: 'w1' })).length, 1);
+      assert.equal((await store.claimDueDeliveries({ now: at(500), limit: 10, leaseMs: 1000, owner: 'w2' })).length, 0);
+    });
+
+    it('gives a crashed worker\'s lease to another worker once it expires', async () => {
+      await seedEvent();
+      await store.claimDueDeliveries({ now: at(0), limit: 10, leaseMs: 1000, owner: 'crashed' });
+      const again = await store.claimDueDeliveries({ now: at(1000), limit: 10, leaseMs: 1000, owner: 'w2' });
+      assert.equal(again.length, 1);
+      assert.equal(again[0].delivery.leaseOwner, 'w2');
+    });
+
+    it('never hands one delivery to two concurrent claimers', async () => {
+      const w = webhookRecord();
+      await store.insertWebhook(w);
+      for (let i = 0; i < 40; i += 1) {
+        const event = eventRecord({ createdAt: at(0) });
+        await store.recordEvent(event, [deliveryRecord(event, w)]);
+      }
+      const batches = await Promise.all(
+        ['a', 'b', 'c', 'd'].map((owner) => store.claimDueDeliveries({ now: at(0), limit: 15, leaseMs: 60_000, owner })));
+      const all = batches.flat().map((c) => c.delivery.id);
+      assert.equal(new Set(all).size, all.length, 'no delivery claimed twice');
+      assert.equal(all.length, 40);
+    });
+
+    it('stores attempts and moves deliveries on for the lease holder only', async () => {
+      const { deliveries } = await seedEvent([webhookRecord(), webhookRecord()]);
+      const claimed = await store.claimDueDeliveries({ now: at(0), limit: 10, leaseMs: 1000, owner: 'w1' });
+      const [ok, retry] = claimed.map((c) => c.delivery);
+      const okAttempt = attemptRecord(ok, { startedAt: at(1) });
+      const retryAttempt = attemptRecord(retry, { startedAt: at(2), outcome: 'http_error', statusCode: 503, responseExcerpt: 'down' });
+      await store.completeAttempts([
+        { attempt: okAttempt, owner: 'w1', status: 'succeeded', nextAttemptAt: null },
+        { attempt: retryAttempt, owner: 'w1', status: 'pending', nextAttemptAt: at(5000) },
+      ]);
+      const done = await store.findDelivery('tenant-a', ok.id);
+      assert.equal(done?.status, 'succeeded');
+      assert.equal(done?.attempts, 1);
+      assert.equal(done?.nextAttemptAt, null);
+      assert.equal(done?.leaseOwner, null);
+      assert.equal(done?.lastStatusCode, 200);
+      assert.equal(done?.lastOutcome, 'success');
+      assert.deepEqual(done?.lastAttemptAt, at(1));
+      const waiting = await store.findDelivery('tenant-a', retry.id);
+      assert.equal(waiting?.status, 'pending');
+      assert.deepEqual(waiting?.nextAttemptAt, at(5000));
+      assert.deepEqual(await store.nextDueAt(), at(5000));
+      assert.deepEqual(await store.listAttempts('tenant-a', retry.id), [retryAttempt]);
+      assert.ok(deliveries.length === 2);
+
+      // A worker whose lease was taken over cannot overwrite the new holder's state.
+      const reclaimed = await store.claimDueDeliveries({ now: at(5000), limit: 10, leaseMs: 1000, owner: 'w2' });
+      assert.equal(reclaimed.length, 1);
+      await store.completeAttempts([{ attempt: attemptRecord(retry, { attemptNumber: 2 }), owner: 'w1', status: 'failed', nextAttemptAt: null }]);
+      assert.equal((await store.findDelivery('tenant-a', retry.id))?.status, 'pending');
+      assert.equal((await store.listAttempts('tenant-a', retry.id)).length, 2, 'the attempt itself is still logged');
+    });
+
+    it('requeues one delivery, and every failed one of a webhook since a time', async () => {
+      const w = webhookRecord();
+      await store.insertWebhook(w);
+      const made = [];
+      for (let i = 0; i < 3; i += 1) {
+        const event = eventRecord({ createdAt: at(i * 1000) });
+        const d = deliveryRecord(event, w);
+        await store.recordEvent(event, [d]);
+        made.push(d);
+      }
+      const claimed = await store.claimDueDeliveries({ now: at(10_000), limit: 10, leaseMs: 1000, owner: 'w1' });
+      await store.completeAttempts(claimed.map((c) => ({
+        attempt: attemptRecord(c.delivery, { outcome: 'timeout', statusCode: null }), owner: 'w1', status: 'failed' as const, nextAttemptAt: null,
+      })));
+      assert.equal(await store.requeueFailedSince('tenant-a', w.id, at(1000), at(20_000)), 2);
+      assert.equal(await store.requeueFailedSince('tenant-b', w.id, at(0), at(20_000)), 0);
+      assert.equal((await store.findDelivery('tenant-a', made[0].id))?.status, 'failed');
+      assert.equal((await store.findDelivery('tenant-a', made[1].id))?.status, 'pending');
+      assert.equal(await store.requeueDelivery('tenant-a', made[0].id, at(20_000)), true);
+      assert.equal(await store.requeueDelivery('tenant-b', made[0].id, at(20_000)), false);
+      assert.equal((await store.claimDueDeliveries({ now: at(20_000), limit: 10, leaseMs: 1000, owner: 'w2' })).length, 3);
+    });
+  });
+
+  describe('delivery log', () => {
+    it('pages newest first with a keyset cursor and filters by status and type', async () => {
+      const w = webhookRecord();
+      await store.insertWebhook(w);
+      const made = [];
+      for (let i = 0; i < 5; i += 1) {
+        const event = eventRecord({ createdAt: at(i * 1000), type: i % 2 ? 'USER_CREATED' : 'USER_LOGIN' });
+        const d = deliveryRecord(event, w);
+        await store.recordEvent(event, [d]);
+        made.push(d);
+      }
+      const page1 = await store.listDeliveries('tenant-a', w.id, { limit: 2 });
+      assert.deepEqual(page1.map((d) => d.id), [made[4].id, made[3].id]);
+      const page2 = await store.listDeliveries('tenant-a', w.id, { limit: 2, before: { createdAt: page1[1].createdAt, id: page1[1].id } });
+      assert.deepEqual(page2.map((d) => d.id), [made[2].id, made[1].id]);
+      const created = await store.listDeliveries('tenant-a', w.id, { limit: 10, eventType: 'USER_CREATED' });
+      assert.deepEqual(created.map((d) => d.id), [made[3].id, made[1].id]);
+      assert.equal((await store.listDeliveries('tenant-a', w.id, { limit: 10, status: 'succeeded' })).length, 0);
+      assert.equal((await store.listDeliveries('tenant-b', w.id, { limit: 10 })).length, 0);
+    });
+
+    it('prunes expired attempts, finished deliveries and orphaned events, never pending work', async () => {
+      const w = webhookRecord();
+      await store.insertWebhook(w);
+      const old = eventRecord({ createdAt: at(0), expiresAt: at(1000) });
+      const oldDelivery = deliveryRecord(old, w, { expiresAt: at(1000) });
+      const stuck = eventRecord({ createdAt: at(0), expiresAt: at(1000) });
+      const stuckDelivery = deliveryRecord(stuck, w, { expiresAt: at(1000), nextAttemptAt: at(999_999) });
+      await store.recordEvent(old, [oldDelivery]);
+      await store.recordEvent(stuck, [stuckDelivery]);
+      const [claimed] = await store.claimDueDeliveries({ now: at(0), limit: 1, leaseMs: 10, owner: 'w' });
+      await store.completeAttempts([{ attempt: attemptRecord(claimed.delivery, { expiresAt: at(1000) }), owner: 'w', status: 'succeeded', nextAttemptAt: null }]);
+      const result = await store.pruneExpired(at(2000));
+      assert.deepEqual(result, { events: 1, deliveries: 1, attempts: 1 });
+      assert.equal(await store.findEvent('tenant-a', old.id), null);
+      assert.ok(await store.findEvent('tenant-a', stuck.id), 'an event with pending work is kept');
+      assert.ok(await store.findDelivery('tenant-a', stuckDelivery.id));
+    });
+  });
+}

@@ -7,6 +7,7 @@
  * which a plain HMAC of the body (Logto's scheme) cannot do.
  */
 import { createHmac, randomBytes } from 'node:crypto';
+import { WebhooksError } from '../errors.js';
 
 /** Prefix that marks a Standard Webhooks secret; receivers' libraries strip it. */
 export const SECRET_PREFIX = 'whsec_';
@@ -23,13 +24,9 @@ export const MAX_SECRET_BYTES = 64;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** Thrown when a webhook secret is not a usable `whsec_<base64>` string. */
-export class InvalidSecretError extends Error {
-  /** Stable code for the admin API's error body. */
-  readonly code = 'invalid_secret';
-
+export class InvalidSecretError extends WebhooksError {
   constructor(message: string) {
-    super(message);
-    this.name = 'InvalidSecretError';
+    super('invalid_secret', message, { status: 400, details: [{ path: 'secret', message }] });
   }
 }
 

@@ -170,11 +170,18 @@ export interface WebhookStore {
 
   /**
    * Persists an event and its deliveries as one unit: after it resolves both are durable;
-   * if it rejects, a retry with the same ids completes the work. With an idempotency key
+   * if it rejects, a retry with the same ids completes the work. Every field of the given
+   * deliveries is stored as given (a test send records its delivery already leased). With an idempotency key
    * already used by the tenant, writes nothing and returns the first event's id.
    */
   recordEvent(event: EventRecord, deliveries: readonly DeliveryRecord[]): Promise<RecordEventResult>;
   findEvent(tenantId: string, id: string): Promise<EventRecord | null>;
+  /**
+   * Finishes writes a crash interrupted before `olderThan` (an event whose deliveries were not
+   * all written) and returns how many it finished. Stores that write an event and its
+   * deliveries atomically have nothing to finish and return 0.
+   */
+  completeInterruptedWork(olderThan: Date): Promise<number>;
 
   /** Leases up to `limit` due pending deliveries, oldest due first, skipping ones leased by others. */
   claimDueDeliveries(options: ClaimOptions): Promise<ClaimedDelivery[]>;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
+import { WebhooksError } from '../../plugin/errors.js';
 import {
   InvalidSecretError,
   generateSecret,
@@ -25,7 +26,10 @@ function expectInvalidSecret(secret: string, messagePart: RegExp): void {
     () => parseSecret(secret),
     (err: unknown) => {
       assert.ok(err instanceof InvalidSecretError);
+      assert.ok(err instanceof WebhooksError);
       assert.equal(err.code, 'invalid_secret');
+      assert.equal(err.status, 400);
+      assert.equal(err.name, 'InvalidSecretError');
       assert.match(err.message, messagePart);
       return true;
     },

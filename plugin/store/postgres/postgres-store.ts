@@ -172,15 +172,17 @@ export class PostgresStore implements WebhookStore {
          VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING id),
        dl AS (
          INSERT INTO ${this.table('deliveries')} (id, tenant_id, webhook_id, event_id, event_type, status, attempts,
-           next_attempt_at, created_at, updated_at, expires_at)
-         SELECT d.id, $2, d.webhook_id, $1, $3, 'pending', 0, $8, $6, $6, $9
-         FROM unnest($10::text[], $11::text[]) AS d(id, webhook_id)
+           next_attempt_at, lease_owner, lease_expires_at, created_at, updated_at, expires_at)
+         SELECT d.id, $2, d.webhook_id, $1, $3, 'pending', 0, d.next_attempt_at, d.lease_owner, d.lease_expires_at, $6, $6, $8
+         FROM unnest($9::text[], $10::text[], $11::timestamptz[], $12::text[], $13::timestamptz[])
+           AS d(id, webhook_id, next_attempt_at, lease_owner, lease_expires_at)
          WHERE EXISTS (SELECT 1 FROM ev)
          RETURNING 1)
        SELECT (SELECT count(*) FROM ev)::int AS inserted, (SELECT count(*) FROM dl)::int AS deliveries`,
       [event.id, event.tenantId, event.type, event.body, event.idempotencyKey, event.createdAt, event.expiresAt,
-        first?.nextAttemptAt ?? event.createdAt, first?.expiresAt ?? event.expiresAt,
-        deliveries.map((d) => d.id), deliveries.map((d) => d.webhookId)],
+        first?.expiresAt ?? event.expiresAt,
+        deliveries.map((d) => d.id), deliveries.map((d) => d.webhookId), deliveries.map((d) => d.nextAttemptAt),
+        deliveries.map((d) => d.leaseOwner), deliveries.map((d) => d.leaseExpiresAt)],
     );
     if (rows[0].inserted === 1) return { eventId: event.id, created: true, deliveryCount: rows[0].deliveries };
     const existing = await this.pool.query(
@@ -194,6 +196,11 @@ export class PostgresStore implements WebhookStore {
   async findEvent(tenantId: string, id: string): Promise<EventRecord | null> {
     const { rows } = await this.pool.query(`SELECT * FROM ${this.table('events')} WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
     return rows[0] ? toEvent(rows[0]) : null;
+  }
+
+  /** Events and deliveries commit in one statement here, so there is never anything to finish. */
+  async completeInterruptedWork(): Promise<number> {
+    return 0;
   }
 
   async claimDueDeliveries({ now, limit, leaseMs, owner }: ClaimOptions): Promise<ClaimedDelivery[]> {

@@ -1,0 +1,121 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { createGuardedAgents } from './delivery/egress-guard.js';
+import { DeliveryOperations } from './delivery/delivery-operations.js';
+import { DeliveryPump } from './delivery/delivery-pump.js';
+import { DeliveryWorker } from './delivery/delivery-worker.js';
+import { HttpSender } from './delivery/http-sender.js';
+import { InvalidOptionsError, PluginStoppedError } from './errors.js';
+import { CatalogueError, EventCatalogue, type CustomEventTypeInput } from './events/catalogue.js';
+import { EventRecorder } from './events/event-recorder.js';
+import { mapUser as defaultUserMapper } from './events/user-mapper.js';
+import { createLifecycleHooks, type LifecycleHooks } from './host/lifecycle-hooks.js';
+import { normalizeContext } from './host/hook-context.js';
+import { instrumentPassport, type PassportInstrumentationOptions, type PassportLike } from './host/passport-instrumentation.js';
+import { resolveOptions, type WebhooksPluginOptions } from './options.js';
+import { SecretBox } from './security/secret-box.js';
+import { createStore } from './store/create-store.js';
+import type { WebhookStore } from './store/store-port.js';
+import { WebhookService } from './webhooks/webhook-service.js';
+
+/** What `createWebhooksPlugin` returns: the hooks a host calls, and the plugin's lifecycle. */
+export interface WebhooksPlugin {
+  /** Typed lifecycle hooks plus `emit()`; each resolves once the event is durable. */
+  readonly hooks: LifecycleHooks;
+  /** The event catalogue of this instance (built-ins plus the host's own types). */
+  readonly catalogue: EventCatalogue;
+  /** Webhook management (what the admin API calls). */
+  readonly webhooks: WebhookService;
+  /** Test send, retry, recover. */
+  readonly deliveries: DeliveryOperations;
+  /** The store behind this instance. */
+  readonly store: WebhookStore;
+  /** Makes every `passport.authenticate()` outcome emit USER_LOGIN / USER_LOGIN_FAILURE. */
+  instrumentPassport(passport: PassportLike, options?: PassportInstrumentationOptions): void;
+  /** Creates tables/indexes and starts the delivery worker (unless `runWorker: false`). */
+  start(): Promise<void>;
+  /** Stops taking work, finishes in-flight deliveries, records them, and releases what it opened. */
+  stop(): Promise<void>;
+  /** Normalises a hook context (tenant, request, actor) the way hooks do; for the admin router. */
+  context: typeof normalizeContext;
+}
+
+/**
+ * Builds one independent plugin instance. Options are validated here, once; a bad option
+ * throws `InvalidOptionsError` naming it. Nothing is shared between instances.
+ */
+export function createWebhooksPlugin(input: WebhooksPluginOptions): WebhooksPlugin {
+  const options = resolveOptions(input);
+  const { clock, logger, delivery } = options;
+  const catalogue = buildCatalogue(options.customEventTypes);
+  const store = createStore(options.storage);
+  const box = new SecretBox(options.encryptionKeys);
+  const owner = options.workerName ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const egress = { allow: options.egress.allow, httpsOnly: options.egress.httpsOnly };
+  const sender = new HttpSender({
+    agents: createGuardedAgents(egress, { maxSockets: delivery.concurrency, maxFreeSockets: 256 }),
+    timeoutMs: delivery.timeoutMs,
+    excerptBytes: delivery.responseExcerptBytes,
+    clock,
+  });
+  const pump = new DeliveryPump({ store, box, sender, options: delivery, logger, clock, random: Math.random, owner });
+  const worker = options.runWorker
+    ? new DeliveryWorker({ store, pump, options: delivery, logger, clock, name: owner })
+    : null;
+  const kick = () => worker?.kick();
+  let state: 'new' | 'started' | 'stopped' = 'new';
+
+  const recorder = new EventRecorder({
+    store, catalogue, clock, retentionMs: delivery.retentionMs, maxEventBytes: options.maxEventBytes,
+    onDeliveriesRecorded: kick,
+  });
+  const rawHooks = createLifecycleHooks({ recorder, mapUser: options.userMapper ?? defaultUserMapper, defaultTenantId: options.defaultTenantId });
+  // Hooks refuse work after stop(): a recorded event nobody will deliver until restart is fine,
+  // but a silent success on a closed pool is not.
+  const hooks = Object.fromEntries(
+    Object.entries(rawHooks).map(([name, fn]) => [name, (...args: unknown[]) => {
+      if (state === 'stopped') return Promise.reject(new PluginStoppedError());
+      return (fn as (...a: unknown[]) => unknown)(...args);
+    }]),
+  ) as unknown as LifecycleHooks;
+
+  const webhooks = new WebhookService({ store, catalogue, box, recorder, egress, clock, secretOverlapMs: delivery.secretOverlapMs });
+  const deliveries = new DeliveryOperations({ store, recorder, pump, clock, leaseMs: delivery.leaseMs, owner, kick });
+
+  return {
+    hooks,
+    catalogue,
+    webhooks,
+    deliveries,
+    store,
+    context: normalizeContext,
+    instrumentPassport(passport, passportOptions) {
+      instrumentPassport(passport, hooks, { logger, ...passportOptions });
+    },
+    async start() {
+      if (state !== 'new') throw new Error(`start() called on a ${state} plugin`);
+      await store.init();
+      await worker?.start();
+      state = 'started';
+    },
+    async stop() {
+      if (state === 'stopped') return;
+      const wasStarted = state === 'started';
+      state = 'stopped';
+      if (wasStarted) await worker?.stop();
+      await pump.drain();
+      await store.close();
+    },
+  };
+}
+
+function buildCatalogue(custom: CustomEventTypeInput[]): EventCatalogue {
+  try {
+    return new EventCatalogue(custom);
+  } catch (error) {
+    if (!(error instanceof CatalogueError)) throw error;
+    throw new InvalidOptionsError(`Invalid webhooks plugin options: "customEventTypes": ${error.message}`, [
+      { path: 'customEventTypes', message: error.message },
+    ]);
+  }
+}

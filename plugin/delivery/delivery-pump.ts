@@ -1,0 +1,269 @@
+import { newId } from '../ids.js';
+import type { Logger, DeliveryOptions } from '../options.js';
+import type { SecretBox } from '../security/secret-box.js';
+import type { AttemptCompletion, ClaimedDelivery, WebhookRecord, WebhookStore } from '../store/store-port.js';
+import { openSecrets, type WebhookSecrets } from '../webhooks/webhook-secrets.js';
+import { buildDeliveryRequest } from './delivery-request.js';
+import type { HttpSender, SendResult } from './http-sender.js';
+import { decideNextStep } from './next-step.js';
+
+export interface DeliveryPumpDeps {
+  store: WebhookStore;
+  box: SecretBox;
+  sender: HttpSender;
+  options: DeliveryOptions;
+  logger: Logger;
+  clock: () => Date;
+  random: () => number;
+  /** This process's lease owner name. */
+  owner: string;
+}
+
+interface ResolvedWebhook {
+  record: WebhookRecord;
+  secrets: WebhookSecrets;
+  fetchedAt: number;
+}
+
+/** What one attempt ends as, before it is written back. */
+export interface AttemptReport {
+  completion: AttemptCompletion;
+  result: SendResult;
+}
+
+/** Webhook settings are re-read this often, so edits and disables reach a busy pump quickly. */
+const WEBHOOK_CACHE_MS = 2_000;
+/** Results are written back in bulk at most this long after the attempt ended. */
+const FLUSH_DELAY_MS = 10;
+
+/**
+ * The delivery engine inside the Agenda job: claims due deliveries in batches (one database
+ * round trip per batch, not per delivery), keeps up to `concurrency` requests in flight,
+ * and writes results back in bulk. A slow receiver holds one slot, never the whole batch.
+ */
+export class DeliveryPump {
+  private inFlight = 0;
+  private claiming = false;
+  private claimAgain = false;
+  private draining = false;
+  private stopped = false;
+  private lastClaimWasFull = false;
+  private pending: AttemptReport[] = [];
+  private flushing: Promise<void> | null = null;
+  private flushTimer: NodeJS.Timeout | null = null;
+  private idleWaiters: Array<() => void> = [];
+  private readonly webhooks = new Map<string, ResolvedWebhook>();
+
+  constructor(private readonly deps: DeliveryPumpDeps) {}
+
+  get active(): boolean {
+    return this.inFlight > 0 || this.claiming || this.pending.length > 0 || this.flushing !== null;
+  }
+
+  /**
+   * Claims and sends until nothing more is due (or `maxRunMs` passes), then waits for every
+   * attempt to be written back. Resolves true when it stopped early with work possibly left.
+   */
+  async run(maxRunMs: number): Promise<boolean> {
+    if (this.stopped) return false;
+    this.draining = false;
+    const timer = setTimeout(() => {
+      this.draining = true;
+    }, maxRunMs);
+    try {
+      this.poke();
+      await this.idle();
+      return this.draining && this.lastClaimWasFull;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** New work may be due: claim now if there is room. Safe to call at any time. */
+  poke(): void {
+    if (this.draining) return;
+    if (this.claiming) {
+      this.claimAgain = true;
+      return;
+    }
+    void this.fill();
+  }
+
+  /** Stops claiming and resolves once every in-flight attempt is written back. */
+  async drain(): Promise<void> {
+    this.stopped = true;
+    this.draining = true;
+    await this.idle();
+  }
+
+  private idle(): Promise<void> {
+    if (!this.active) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private settleIfIdle(): void {
+    if (this.active) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  private async fill(): Promise<void> {
+    this.claiming = true;
+    try {
+      const { concurrency, batchSize, leaseMs } = this.deps.options;
+      do {
+        this.claimAgain = false;
+        for (;;) {
+          const room = concurrency - this.inFlight;
+          const limit = Math.min(batchSize, room);
+          // Claim only when a useful batch fits, so claims stay few and large under load.
+          if (this.draining || limit <= 0 || (room < Math.min(batchSize, concurrency) / 2 && this.inFlight > 0)) break;
+          const claimed = await this.deps.store.claimDueDeliveries({ now: this.deps.clock(), limit, leaseMs, owner: this.deps.owner });
+          this.lastClaimWasFull = claimed.length === limit;
+          if (claimed.length > 0) await this.start(claimed);
+          if (claimed.length < limit) break;
+        }
+      } while (this.claimAgain && !this.draining);
+    } catch (error) {
+      // The leases (if any were taken) expire and the work comes back; the next poll retries.
+      this.deps.logger.error('Claiming deliveries failed', { error: String(error) });
+    } finally {
+      this.claiming = false;
+      this.settleIfIdle();
+    }
+  }
+
+  private async start(batch: ClaimedDelivery[]): Promise<void> {
+    const webhooks = await this.resolveWebhooks(batch.map((c) => c.delivery.webhookId));
+    for (const claimed of batch) {
+      this.inFlight += 1;
+      void this.attempt(claimed, webhooks.get(claimed.delivery.webhookId)).then((report) => {
+        this.inFlight -= 1;
+        this.pending.push(report);
+        this.scheduleFlush();
+        if (this.inFlight <= this.deps.options.concurrency / 2) this.poke();
+      });
+    }
+  }
+
+  /** One attempt of one delivery; never rejects. Also used for test sends. */
+  async attempt(claimed: ClaimedDelivery, webhook: ResolvedWebhook | undefined): Promise<AttemptReport> {
+    const { delivery, body } = claimed;
+    const now = this.deps.clock();
+    const attemptNumber = delivery.attempts + 1;
+    let result: SendResult;
+    let loggedHeaders: Record<string, string> = {};
+    if (!webhook || !webhook.record.enabled) {
+      result = {
+        outcome: 'webhook_unavailable', statusCode: null, durationMs: 0, responseExcerpt: null,
+        errorMessage: webhook ? 'The webhook is disabled' : 'The webhook was deleted',
+      };
+    } else {
+      try {
+        const request = buildDeliveryRequest({ deliveryId: delivery.id, eventType: delivery.eventType, body, secrets: webhook.secrets, now });
+        loggedHeaders = request.loggedHeaders;
+        result = await this.deps.sender.send(webhook.record.url, request.headers, body);
+      } catch (error) {
+        result = { outcome: 'network', statusCode: null, durationMs: 0, responseExcerpt: null, errorMessage: String(error).slice(0, 500) };
+      }
+    }
+    const { retryScheduleMs, jitter, maxRetryAfterMs, retentionMs } = this.deps.options;
+    const step = result.outcome === 'webhook_unavailable'
+      ? { status: 'failed' as const, nextAttemptAt: null }
+      : decideNextStep(result, attemptNumber, { schedule: retryScheduleMs, jitter, maxRetryAfterMs }, this.deps.clock(), this.deps.random);
+    if ('disableWebhook' in step && step.disableWebhook && webhook) {
+      await this.disable(webhook.record, step.disableWebhook);
+    }
+    return {
+      result,
+      completion: {
+        owner: delivery.leaseOwner ?? this.deps.owner,
+        status: step.status,
+        nextAttemptAt: step.nextAttemptAt,
+        attempt: {
+          id: newId('att'), deliveryId: delivery.id, tenantId: delivery.tenantId, webhookId: delivery.webhookId,
+          attemptNumber, startedAt: now, durationMs: result.durationMs, outcome: result.outcome, statusCode: result.statusCode,
+          requestHeaders: loggedHeaders, responseExcerpt: result.responseExcerpt, errorMessage: result.errorMessage,
+          expiresAt: new Date(now.getTime() + retentionMs),
+        },
+      },
+    };
+  }
+
+  async resolveWebhooks(ids: readonly string[]): Promise<Map<string, ResolvedWebhook>> {
+    const now = Date.now();
+    const missing = [...new Set(ids)].filter((id) => {
+      const cached = this.webhooks.get(id);
+      return !cached || now - cached.fetchedAt > WEBHOOK_CACHE_MS;
+    });
+    if (missing.length > 0) {
+      for (const id of missing) this.webhooks.delete(id);
+      for (const record of await this.deps.store.findWebhooksByIds(missing)) {
+        this.webhooks.set(record.id, { record, secrets: openSecrets(this.deps.box, record.id, record.secrets), fetchedAt: now });
+      }
+    }
+    const out = new Map<string, ResolvedWebhook>();
+    for (const id of ids) {
+      const hit = this.webhooks.get(id);
+      if (hit) out.set(id, hit);
+    }
+    return out;
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushTimer || this.flushing) return;
+    const delay = this.pending.length >= this.deps.options.batchSize ? 0 : FLUSH_DELAY_MS;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = null;
+      this.flushing = this.flush().finally(() => {
+        this.flushing = null;
+        if (this.pending.length > 0) this.scheduleFlush();
+        this.settleIfIdle();
+      });
+    }, delay);
+  }
+
+  private async flush(): Promise<void> {
+    const reports = this.pending;
+    this.pending = [];
+    try {
+      await this.deps.store.completeAttempts(reports.map((r) => r.completion));
+      await this.updateHealth(reports);
+    } catch (error) {
+      // The deliveries stay leased; when the lease ends they are sent again (at least once).
+      this.deps.logger.error('Writing delivery results failed; the deliveries will be retried when their lease ends', {
+        error: String(error), count: reports.length,
+      });
+    }
+  }
+
+  /** Success ends a webhook's failing run; a run longer than disableAfterMs disables it. */
+  private async updateHealth(reports: AttemptReport[]): Promise<void> {
+    const healthy = new Set<string>();
+    const failing = new Set<string>();
+    for (const { completion, result } of reports) {
+      if (result.outcome === 'webhook_unavailable') continue;
+      (result.outcome === 'success' ? healthy : failing).add(completion.attempt.webhookId);
+    }
+    for (const id of healthy) failing.delete(id);
+    const now = this.deps.clock();
+    await this.deps.store.markWebhooksHealthy([...healthy]);
+    await this.deps.store.markWebhooksFailing([...failing], now);
+    for (const id of failing) {
+      const cached = this.webhooks.get(id)?.record;
+      if (cached?.enabled && cached.failingSince && now.getTime() - cached.failingSince.getTime() >= this.deps.options.disableAfterMs) {
+        await this.disable(cached, `Every delivery failed since ${cached.failingSince.toISOString()}`);
+      }
+    }
+  }
+
+  private async disable(record: WebhookRecord, reason: string): Promise<void> {
+    const now = this.deps.clock();
+    await this.deps.store.updateWebhook(record.tenantId, record.id, {
+      enabled: false, disabledReason: reason, disabledAt: now, updatedAt: now,
+    });
+    this.webhooks.delete(record.id);
+    this.deps.logger.warn('Webhook disabled', { webhookId: record.id, tenantId: record.tenantId, reason });
+  }
+}

@@ -1,0 +1,125 @@
+import { Agenda } from 'agenda';
+import type { Logger, DeliveryOptions } from '../options.js';
+import type { WebhookStore } from '../store/store-port.js';
+import type { DeliveryPump } from './delivery-pump.js';
+
+/** Agenda job names; prefixed so they never collide with a host's own Agenda jobs. */
+export const JOB_DELIVER = 'webhooks:deliver';
+export const JOB_SWEEP = 'webhooks:sweep';
+export const JOB_PRUNE = 'webhooks:prune';
+
+/** One deliver job hands over after this long, so no Agenda lock is held for ages under load. */
+const MAX_JOB_RUN_MS = 30_000;
+const PRUNE_EVERY_MS = 3_600_000;
+/** A queued deliver job that nobody here started within this time is queued again. */
+const KICK_STALE_MS = 2_000;
+
+export interface DeliveryWorkerDeps {
+  store: WebhookStore;
+  pump: DeliveryPump;
+  options: DeliveryOptions;
+  logger: Logger;
+  clock: () => Date;
+  name: string;
+}
+
+/**
+ * Runs delivery as Agenda jobs on the plugin's own store:
+ * - `webhooks:deliver` runs the {@link DeliveryPump}: it claims due deliveries in batches and
+ *   sends them, and is queued (coalesced) whenever an event is recorded;
+ * - `webhooks:sweep`, every `pollIntervalMs`, finishes writes a crash interrupted and queues a
+ *   deliver job when retries fall due or a dead worker's leases expire;
+ * - `webhooks:prune`, hourly, deletes what outlived its retention.
+ * Agenda's locks make each run happen in one process; the per-delivery leases in the store
+ * make sure no two processes send the same delivery, whichever job they run.
+ */
+export class DeliveryWorker {
+  private readonly agenda: Agenda;
+  private kickedAt = 0;
+  private started = false;
+  private readonly running = new Set<Promise<void>>();
+
+  constructor(private readonly deps: DeliveryWorkerDeps) {
+    this.agenda = new Agenda({
+      backend: deps.store.createAgendaBackend(),
+      name: deps.name,
+      // A number: Agenda reads a string through human-interval ('100ms' would become 5 s).
+      processEvery: deps.options.pollIntervalMs,
+      defaultLockLifetime: Math.max(deps.options.leaseMs * 2, MAX_JOB_RUN_MS * 4),
+      removeOnComplete: true,
+    });
+    this.agenda.on('error', (error: unknown) => deps.logger.error('Agenda error', { error: String(error) }));
+    this.agenda.define(JOB_DELIVER, () => this.track(this.deliver()), { concurrency: 1, removeOnComplete: true });
+    this.agenda.define(JOB_SWEEP, () => this.track(this.sweep()), { concurrency: 1 });
+    this.agenda.define(JOB_PRUNE, () => this.track(this.prune()), { concurrency: 1 });
+  }
+
+  async start(): Promise<void> {
+    await this.agenda.start();
+    this.started = true;
+    await this.agenda.every(this.deps.options.pollIntervalMs, JOB_SWEEP);
+    await this.agenda.every(PRUNE_EVERY_MS, JOB_PRUNE);
+    this.kick();
+  }
+
+  /**
+   * Work was recorded: if this process is already delivering, the running job takes it at
+   * once; otherwise queue one deliver job (at most one queued at a time from this process).
+   */
+  kick(): void {
+    if (!this.started) return;
+    if (this.deps.pump.active) {
+      this.deps.pump.poke();
+      return;
+    }
+    const now = Date.now();
+    if (now - this.kickedAt < KICK_STALE_MS) return;
+    this.kickedAt = now;
+    this.agenda.now(JOB_DELIVER).catch((error: unknown) => {
+      this.kickedAt = 0;
+      // The sweep finds the work at its next run; nothing is lost, it is only later.
+      this.deps.logger.warn('Could not queue a delivery job', { error: String(error) });
+    });
+  }
+
+  /** Stops taking work, lets in-flight deliveries finish and be recorded, then stops Agenda. */
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    await this.deps.pump.drain();
+    // Agenda stops starting jobs; then we wait for our own handlers rather than using
+    // agenda.drain(): with removeOnComplete, Agenda 6.2.6 can emit 'complete' before it drops
+    // the job from its running list, and its drain() then waits forever. (stop() also unlocks
+    // a job still running here; another process may then run it, which the per-delivery
+    // leases make harmless.)
+    await this.agenda.stop(false);
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+  }
+
+  private track(run: Promise<void>): Promise<void> {
+    this.running.add(run);
+    return run.finally(() => this.running.delete(run));
+  }
+
+  private async deliver(): Promise<void> {
+    this.kickedAt = 0;
+    const workLeft = await this.deps.pump.run(MAX_JOB_RUN_MS);
+    if (workLeft && this.started) this.kick();
+  }
+
+  private async sweep(): Promise<void> {
+    const now = this.deps.clock();
+    await this.deps.store.completeInterruptedWork(new Date(now.getTime() - 5_000));
+    if (this.deps.pump.active) {
+      this.deps.pump.poke();
+      return;
+    }
+    const due = await this.deps.store.nextDueAt();
+    if (due && due.getTime() <= now.getTime()) this.kick();
+  }
+
+  private async prune(): Promise<void> {
+    const removed = await this.deps.store.pruneExpired(this.deps.clock());
+    if (removed.events + removed.deliveries + removed.attempts > 0) this.deps.logger.info('Pruned expired records', { ...removed });
+  }
+}

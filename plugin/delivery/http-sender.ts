@@ -1,0 +1,117 @@
+import got, { type Agents } from 'got';
+import type { AttemptOutcome } from '../store/store-port.js';
+import { parseRetryAfter } from './retry-policy.js';
+
+/** What one HTTP attempt produced, classed for the delivery log and the retry decision. */
+export interface SendResult {
+  outcome: AttemptOutcome;
+  statusCode: number | null;
+  durationMs: number;
+  responseExcerpt: string | null;
+  errorMessage: string | null;
+  /** The receiver's Retry-After (429/503 only), in ms. */
+  retryAfterMs?: number;
+}
+
+export interface HttpSenderOptions {
+  agents: Agents;
+  timeoutMs: number;
+  excerptBytes: number;
+  clock: () => Date;
+}
+
+/**
+ * Sends one POST with `got` and never throws: every way a request can end becomes a
+ * {@link SendResult}. got's own retries are off (the retry policy owns them), redirects are
+ * not followed (a 3xx is a failure, and following one could lead past the egress guard's
+ * intent), and the response body is read only up to the excerpt cap.
+ */
+export class HttpSender {
+  constructor(private readonly options: HttpSenderOptions) {}
+
+  async send(url: string, headers: Record<string, string>, body: string): Promise<SendResult> {
+    const started = performance.now();
+    const elapsed = () => Math.round(performance.now() - started);
+    const { excerptBytes } = this.options;
+    return new Promise<SendResult>((resolve) => {
+      let statusCode: number | null = null;
+      let retryAfter: string | undefined;
+      const chunks: Buffer[] = [];
+      let kept = 0;
+      let settled = false;
+      const finish = (result: Omit<SendResult, 'durationMs'>) => {
+        if (settled) return;
+        settled = true;
+        resolve({ ...result, durationMs: elapsed() });
+      };
+      const finishWithResponse = () => {
+        const code = statusCode ?? 0;
+        const success = code >= 200 && code < 300;
+        const excerpt = excerptBytes > 0 ? Buffer.concat(chunks).subarray(0, excerptBytes).toString('utf8') : null;
+        const result: Omit<SendResult, 'durationMs'> = {
+          outcome: success ? 'success' : 'http_error',
+          statusCode: code,
+          responseExcerpt: excerpt,
+          errorMessage: success ? null : `Receiver answered HTTP ${code}`,
+        };
+        if (code === 429 || code === 503) {
+          const ms = parseRetryAfter(retryAfter, this.options.clock());
+          if (ms !== undefined) result.retryAfterMs = ms;
+        }
+        finish(result);
+      };
+
+      const stream = got.stream.post(url, {
+        body,
+        headers,
+        agent: this.options.agents,
+        followRedirect: false,
+        throwHttpErrors: false,
+        retry: { limit: 0 },
+        timeout: { request: this.options.timeoutMs },
+        decompress: true,
+      });
+      stream.on('response', (response) => {
+        statusCode = response.statusCode;
+        const header = response.headers['retry-after'];
+        retryAfter = Array.isArray(header) ? header[0] : header;
+      });
+      stream.on('data', (chunk: Buffer) => {
+        if (kept < excerptBytes) {
+          chunks.push(chunk);
+          kept += chunk.length;
+        }
+        // Enough of the body for the log: stop reading rather than let a receiver stream forever.
+        if (kept >= excerptBytes) {
+          finishWithResponse();
+          stream.destroy();
+        }
+      });
+      stream.on('end', finishWithResponse);
+      stream.on('error', (error: Error & { code?: string }) => {
+        if (statusCode !== null) return finishWithResponse();
+        finish({ outcome: classifyError(error), statusCode: null, responseExcerpt: null, errorMessage: describeError(error) });
+      });
+      stream.resume();
+    });
+  }
+}
+
+const TLS_CODES = /^(ERR_TLS|ERR_SSL|CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|EPROTO|ERR_OSSL|HOSTNAME_MISMATCH)/;
+
+/** Maps a transport error to the outcome class operators see in the log. */
+export function classifyError(error: Error & { code?: string; cause?: unknown }): AttemptOutcome {
+  const codes = [error.code, (error.cause as { code?: string } | undefined)?.code].filter(Boolean) as string[];
+  if (codes.includes('egress_blocked')) return 'blocked';
+  if (codes.includes('ETIMEDOUT') || error.name === 'TimeoutError') return 'timeout';
+  if (codes.some((c) => c === 'ENOTFOUND' || c === 'EAI_AGAIN' || c === 'ENODATA' || c === 'EAI_FAIL')) return 'dns';
+  if (codes.includes('ECONNREFUSED')) return 'connection_refused';
+  if (codes.some((c) => TLS_CODES.test(c))) return 'tls';
+  return 'network';
+}
+
+function describeError(error: Error & { code?: string; cause?: unknown }): string {
+  const cause = error.cause as (Error & { code?: string }) | undefined;
+  const message = cause?.message && cause.message !== error.message ? `${error.message}: ${cause.message}` : error.message;
+  return message.slice(0, 500);
+}

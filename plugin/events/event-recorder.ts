@@ -1,0 +1,90 @@
+import { EventNotRecordedError, UnknownEventTypeError, ValidationError } from '../errors.js';
+import { newId } from '../ids.js';
+import type { DeliveryRecord, EventRecord, WebhookRecord, WebhookStore } from '../store/store-port.js';
+import type { EventCatalogue } from './catalogue.js';
+import { buildEnvelope, type EventSource } from './envelope.js';
+import { matchesAny } from './event-selector.js';
+import type { NormalizedContext } from '../host/hook-context.js';
+
+/** What a hook call resolves with. */
+export interface RecordedEvent {
+  event_id: string;
+  event_type: string;
+  /** Deliveries fanned out: one per enabled webhook of the tenant that selects this type. */
+  deliveries: number;
+  /** True when the idempotency key had been seen: nothing new was recorded. */
+  duplicate: boolean;
+}
+
+export interface EventRecorderDeps {
+  store: WebhookStore;
+  catalogue: EventCatalogue;
+  clock: () => Date;
+  retentionMs: number;
+  maxEventBytes: number;
+  /** Called after deliveries were persisted, so a worker can start at once instead of at its next poll. */
+  onDeliveriesRecorded: (count: number) => void;
+}
+
+/**
+ * Turns one validated hook call into an envelope, fans it out to the tenant's matching
+ * webhooks and persists both. When the returned promise resolves, the event is durable.
+ */
+export class EventRecorder {
+  constructor(private readonly deps: EventRecorderDeps) {}
+
+  async record(type: string, data: Record<string, unknown>, context: NormalizedContext, source: EventSource = 'host'): Promise<RecordedEvent> {
+    if (!this.deps.catalogue.has(type)) throw new UnknownEventTypeError(type);
+    const now = this.deps.clock();
+    const event = this.buildEvent(type, data, context, source, now);
+    let webhooks: WebhookRecord[];
+    try {
+      webhooks = (await this.deps.store.listEnabledWebhooks(context.tenantId)).filter((w) => matchesAny(w.events, type));
+    } catch (cause) {
+      throw new EventNotRecordedError(type, cause);
+    }
+    const deliveries = webhooks.map((w) => newDelivery(event, w.id, now));
+    return this.persist(event, deliveries);
+  }
+
+  /** Records an event for exactly one webhook (test sends), bypassing subscription matching. */
+  buildEvent(type: string, data: Record<string, unknown>, context: NormalizedContext, source: EventSource, now: Date): EventRecord {
+    const id = newId('evt');
+    const envelope = buildEnvelope({
+      time: now,
+      type,
+      context: { event_id: id, tenant_id: context.tenantId, source, request: context.request, actor: context.actor, client: context.client },
+      data,
+    });
+    const body = JSON.stringify(envelope);
+    const bytes = Buffer.byteLength(body);
+    if (bytes > this.deps.maxEventBytes) {
+      throw new ValidationError(`The ${type} event is ${bytes} bytes; the limit is ${this.deps.maxEventBytes} (options.maxEventBytes)`, [
+        { path: 'data', message: 'too large' },
+      ]);
+    }
+    return {
+      id, tenantId: context.tenantId, type, body, idempotencyKey: context.idempotencyKey,
+      createdAt: now, expiresAt: new Date(now.getTime() + this.deps.retentionMs),
+    };
+  }
+
+  async persist(event: EventRecord, deliveries: DeliveryRecord[]): Promise<RecordedEvent> {
+    let result;
+    try {
+      result = await this.deps.store.recordEvent(event, deliveries);
+    } catch (cause) {
+      throw new EventNotRecordedError(event.type, cause);
+    }
+    if (result.created && result.deliveryCount > 0) this.deps.onDeliveriesRecorded(result.deliveryCount);
+    return { event_id: result.eventId, event_type: event.type, deliveries: result.deliveryCount, duplicate: !result.created };
+  }
+}
+
+export function newDelivery(event: EventRecord, webhookId: string, now: Date, overrides: Partial<DeliveryRecord> = {}): DeliveryRecord {
+  return {
+    id: newId('msg'), tenantId: event.tenantId, webhookId, eventId: event.id, eventType: event.type, status: 'pending',
+    attempts: 0, nextAttemptAt: now, leaseOwner: null, leaseExpiresAt: null, lastAttemptAt: null, lastStatusCode: null,
+    lastOutcome: null, createdAt: now, updatedAt: now, expiresAt: event.expiresAt, ...overrides,
+  };
+}

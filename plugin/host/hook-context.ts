@@ -1,0 +1,79 @@
+import Joi from 'joi';
+import { ValidationError } from '../errors.js';
+import type { Actor, ClientInfo, RequestMetadata } from '../events/envelope.js';
+
+/**
+ * What a host passes as the last argument of every hook: who did it, from where, for which
+ * tenant. Everything is optional; `req` (an Express request) fills in the request metadata.
+ */
+export interface HookContext {
+  /** Tenant the event belongs to; only that tenant's webhooks receive it. Default: options.defaultTenantId. */
+  tenantId?: string;
+  /** The Express request that caused the event; its IP, user agent and request id are copied. */
+  req?: { ip?: string; headers?: Record<string, unknown>; id?: unknown; socket?: { remoteAddress?: string } };
+  /** Request metadata, for hosts without an Express request at hand. Overrides what `req` gives. */
+  request?: { ip?: string; userAgent?: string; requestId?: string };
+  actor?: { id: string; type?: Actor['type']; username?: string };
+  client?: ClientInfo;
+  /** Repeating a call with the same key (per tenant) records nothing new. */
+  idempotencyKey?: string;
+}
+
+export interface NormalizedContext {
+  tenantId: string;
+  request: RequestMetadata | null;
+  actor: Actor | null;
+  client: ClientInfo | null;
+  idempotencyKey: string | null;
+}
+
+export const TENANT_ID_SCHEMA = Joi.string().pattern(/^[A-Za-z0-9._:@-]{1,128}$/).message('{{#label}} must be 1-128 letters, digits or . _ : @ -');
+
+const text = (max: number) => Joi.string().max(max);
+
+const contextSchema = Joi.object({
+  tenantId: TENANT_ID_SCHEMA,
+  req: Joi.object().unknown(true),
+  request: Joi.object({ ip: text(64), userAgent: text(1024), requestId: text(200) }),
+  actor: Joi.object({
+    id: Joi.alternatives(Joi.string().min(1).max(200), Joi.number()).required(),
+    type: Joi.string().valid('user', 'admin', 'system', 'api_client').default('user'),
+    username: text(200),
+  }),
+  client: Joi.object({ id: Joi.string().min(1).max(200).required(), name: text(200) }),
+  idempotencyKey: Joi.string().min(1).max(200),
+}).default({});
+
+function header(req: HookContext['req'], name: string): string | null {
+  const value = req?.headers?.[name];
+  const first = Array.isArray(value) ? value[0] : value;
+  return typeof first === 'string' ? first.slice(0, 1024) : null;
+}
+
+export function normalizeContext(input: unknown, defaultTenantId: string): NormalizedContext {
+  const { value, error } = contextSchema.validate(input, { abortEarly: false });
+  if (error) {
+    throw new ValidationError(`Invalid hook context: ${error.message}`,
+      error.details.map((d) => ({ path: ['context', ...d.path].join('.'), message: d.message })));
+  }
+  const ctx = value as HookContext;
+  const req = ctx.req;
+  const fromReq = req
+    ? { ip: req.ip ?? req.socket?.remoteAddress ?? null, user_agent: header(req, 'user-agent'),
+        request_id: header(req, 'x-request-id') ?? (typeof req.id === 'string' ? req.id : null) }
+    : null;
+  const request = fromReq || ctx.request
+    ? {
+        ip: ctx.request?.ip ?? fromReq?.ip ?? null,
+        user_agent: ctx.request?.userAgent ?? fromReq?.user_agent ?? null,
+        request_id: ctx.request?.requestId ?? fromReq?.request_id ?? null,
+      }
+    : null;
+  return {
+    tenantId: ctx.tenantId ?? defaultTenantId,
+    request,
+    actor: ctx.actor ? { ...ctx.actor, id: String(ctx.actor.id), type: ctx.actor.type ?? 'user' } : null,
+    client: ctx.client ?? null,
+    idempotencyKey: ctx.idempotencyKey ?? null,
+  };
+}

@@ -1,0 +1,192 @@
+import Joi from 'joi';
+import { InvalidOptionsError } from './errors.js';
+import type { EncryptionKey } from './security/secret-box.js';
+import type { CustomEventTypeInput } from './events/catalogue.js';
+import type { WebhookStore } from './store/store-port.js';
+import { DEFAULT_RETRY_SCHEDULE_MS } from './delivery/retry-policy.js';
+
+/** Where the plugin keeps its data. Exactly one of these. */
+export type StorageOptions =
+  /** PostgreSQL: a `pg.Pool` the host owns, or a connection string. */
+  | { postgres: { pool?: unknown; connectionString?: string; tablePrefix?: string } }
+  /** MongoDB: the host's mongoose connection (never closed by the plugin). */
+  | { mongo: { connection: unknown; collectionPrefix?: string } }
+  /** Any other implementation of the store port (it must pass `test/contract`). */
+  | { store: WebhookStore };
+
+export interface Logger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface DeliveryOptions {
+  /** Whole-request timeout for one attempt, in ms. Default 15000. */
+  timeoutMs: number;
+  /** Delay before each attempt, in ms; its length is the number of attempts. Default Svix's: 0, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. */
+  retryScheduleMs: number[];
+  /** Random spread applied to each delay, as a fraction (0.2 = ±20 %). Default 0.2. */
+  jitter: number;
+  /** Longest wait a receiver's Retry-After can ask for, in ms. Default 1 h. */
+  maxRetryAfterMs: number;
+  /** A webhook that has failed without a single success for this long is disabled, in ms. Default 5 days. */
+  disableAfterMs: number;
+  /** Parallel HTTP requests per process. Default 128. */
+  concurrency: number;
+  /** Deliveries claimed per database round trip. Default 200. */
+  batchSize: number;
+  /** How long a claimed delivery stays exclusive to its worker, in ms; must exceed timeoutMs. Default 60000. */
+  leaseMs: number;
+  /** How often a worker looks for due retries and expired leases, in ms. Default 1000. */
+  pollIntervalMs: number;
+  /** Bytes of a response body kept in the delivery log. Default 1024. */
+  responseExcerptBytes: number;
+  /** How long events, deliveries and attempts are kept, in ms. Default 30 days. */
+  retentionMs: number;
+  /** How long a rotated-out signing secret keeps signing, in ms. Default 24 h. */
+  secretOverlapMs: number;
+}
+
+export interface EgressOptions {
+  /** CIDRs or host names that may be reached although private (development only). Default none. */
+  allow: string[];
+  /** Refuse plain-http webhook URLs. Default false. */
+  httpsOnly: boolean;
+}
+
+export interface WebhooksPluginOptions {
+  /** Where webhooks, events, deliveries and Agenda's jobs live. Required. */
+  storage: StorageOptions;
+  /** AES-256-GCM keys for secrets at rest; the first encrypts, all decrypt. Required. */
+  encryptionKeys: EncryptionKey[];
+  /** Tenant used when a hook call names none. Default `default`. */
+  defaultTenantId?: string;
+  /** Host event types beyond the built-in catalogue, e.g. `{ type: 'ORDER_PLACED', description: '...' }`. */
+  customEventTypes?: CustomEventTypeInput[];
+  /** Replaces the built-in allow-list mapper for user objects; must return a plain object. */
+  userMapper?: (user: Record<string, unknown>) => Record<string, unknown>;
+  /** Largest accepted event body, in bytes. Default 65536. */
+  maxEventBytes?: number;
+  /** Run the delivery worker in this process. Default true; set false on web-only nodes. */
+  runWorker?: boolean;
+  /** Name of this process in leases and logs. Default `<hostname>:<pid>:<random>`. */
+  workerName?: string;
+  delivery?: Partial<DeliveryOptions>;
+  egress?: Partial<EgressOptions>;
+  /** Default: warnings and errors to the console. */
+  logger?: Logger;
+  /** Source of "now"; tests pass a fake. Default `() => new Date()`. */
+  clock?: () => Date;
+}
+
+export interface ResolvedOptions extends Required<Omit<WebhooksPluginOptions, 'userMapper' | 'workerName' | 'delivery' | 'egress'>> {
+  userMapper?: WebhooksPluginOptions['userMapper'];
+  workerName?: string;
+  delivery: DeliveryOptions;
+  egress: EgressOptions;
+}
+
+const DAY = 86_400_000;
+
+/** Every default in one place. */
+export const DEFAULT_DELIVERY_OPTIONS: Readonly<DeliveryOptions> = Object.freeze({
+  timeoutMs: 15_000,
+  retryScheduleMs: [...DEFAULT_RETRY_SCHEDULE_MS],
+  jitter: 0.2,
+  maxRetryAfterMs: 3_600_000,
+  disableAfterMs: 5 * DAY,
+  concurrency: 128,
+  batchSize: 200,
+  leaseMs: 60_000,
+  pollIntervalMs: 1_000,
+  responseExcerptBytes: 1_024,
+  retentionMs: 30 * DAY,
+  secretOverlapMs: DAY,
+});
+
+const consoleLogger: Logger = {
+  info: () => undefined,
+  warn: (message, fields) => console.warn(`[webhooks] ${message}`, fields ?? ''),
+  error: (message, fields) => console.error(`[webhooks] ${message}`, fields ?? ''),
+};
+
+const ms = Joi.number().integer().min(0);
+const base64Key = Joi.string()
+  .base64()
+  .custom((value, helpers) => (Buffer.from(value, 'base64').length === 32 ? value : helpers.error('any.invalid')))
+  .message('{{#label}} must be 32 bytes encoded as base64 (e.g. `openssl rand -base64 32`)');
+
+const schema = Joi.object({
+  storage: Joi.object({
+    postgres: Joi.object({
+      pool: Joi.object().unknown(true),
+      connectionString: Joi.string().uri({ scheme: ['postgres', 'postgresql'] }),
+      tablePrefix: Joi.string().pattern(/^[a-z_][a-z0-9_]{0,30}$/),
+    }).xor('pool', 'connectionString'),
+    mongo: Joi.object({
+      connection: Joi.object().unknown(true).required(),
+      collectionPrefix: Joi.string().pattern(/^[A-Za-z_][A-Za-z0-9_]{0,30}$/),
+    }),
+    store: Joi.object().unknown(true),
+  })
+    .xor('postgres', 'mongo', 'store')
+    .required(),
+  encryptionKeys: Joi.array()
+    .items(Joi.object({ id: Joi.string().pattern(/^[A-Za-z0-9_-]{1,32}$/).required(), key: base64Key.required() }))
+    .min(1)
+    .unique('id')
+    .required(),
+  defaultTenantId: Joi.string().min(1).max(128).default('default'),
+  customEventTypes: Joi.array().items(Joi.object().unknown(true)).default([]),
+  userMapper: Joi.function().arity(1),
+  maxEventBytes: Joi.number().integer().min(1_024).max(1_048_576).default(65_536),
+  runWorker: Joi.boolean().default(true),
+  workerName: Joi.string().min(1).max(200),
+  delivery: Joi.object({
+    timeoutMs: ms.min(100).max(120_000),
+    retryScheduleMs: Joi.array().items(ms).min(1).max(50),
+    jitter: Joi.number().min(0).max(1),
+    maxRetryAfterMs: ms,
+    disableAfterMs: ms.min(60_000),
+    concurrency: Joi.number().integer().min(1).max(2_048),
+    batchSize: Joi.number().integer().min(1).max(5_000),
+    leaseMs: ms.min(1_000),
+    pollIntervalMs: ms.min(10).max(600_000),
+    responseExcerptBytes: Joi.number().integer().min(0).max(65_536),
+    retentionMs: ms.min(60_000),
+    secretOverlapMs: ms,
+  }).default({}),
+  egress: Joi.object({
+    allow: Joi.array().items(Joi.string().min(1).max(255)).default([]),
+    httpsOnly: Joi.boolean().default(false),
+  }).default({}),
+  logger: Joi.object({ info: Joi.function().required(), warn: Joi.function().required(), error: Joi.function().required() }).unknown(true),
+  clock: Joi.function().arity(0),
+});
+
+/**
+ * Validates options once, at construction, and fills in defaults. A bad option throws
+ * {@link InvalidOptionsError} whose message names every wrong path and why.
+ */
+export function resolveOptions(input: unknown): ResolvedOptions {
+  const { value, error } = schema.validate(input, { abortEarly: false, convert: false });
+  if (error) {
+    const details = error.details.map((d) => ({ path: d.path.join('.'), message: d.message }));
+    throw new InvalidOptionsError(`Invalid webhooks plugin options: ${details.map((d) => d.message).join('; ')}`, details);
+  }
+  const delivery: DeliveryOptions = { ...DEFAULT_DELIVERY_OPTIONS, ...value.delivery };
+  if (delivery.leaseMs <= delivery.timeoutMs) {
+    // A lease that ends while a request still runs would let a second worker send it again.
+    throw new InvalidOptionsError('Invalid webhooks plugin options: "delivery.leaseMs" must be greater than "delivery.timeoutMs"', [
+      { path: 'delivery.leaseMs', message: 'must be greater than delivery.timeoutMs' },
+    ]);
+  }
+  return {
+    ...value,
+    delivery,
+    // Joi does not validate (or fill in) a default object, so nested defaults are applied here.
+    egress: { allow: [], httpsOnly: false, ...value.egress },
+    logger: value.logger ?? consoleLogger,
+    clock: value.clock ?? (() => new Date()),
+  };
+}

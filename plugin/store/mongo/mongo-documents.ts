@@ -1,0 +1,149 @@
+import type { AttemptRecord, DeliveryRecord, EventRecord, WebhookRecord } from '../store-port.js';
+
+/**
+ * MongoDB document shapes and the pure record <-> document mappers of the Mongo store.
+ *
+ * Documents keep the port's camelCase field names; the only renames are `id` <-> `_id`
+ * (our ids are strings such as `wh_...`, used as `_id`). Store-internal fields
+ * (`leaseToken`, `fanoutComplete`, `pendingDeliveries`) never reach a record: the
+ * `to*Record` mappers build each record field by field, so nothing else can leak.
+ */
+
+export interface WebhookDoc {
+  _id: string;
+  tenantId: string;
+  name: string;
+  description: string;
+  url: string;
+  events: string[];
+  notificationType: 'REST';
+  secrets: string;
+  enabled: boolean;
+  disabledReason: string | null;
+  disabledAt: Date | null;
+  failingSince: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface DeliveryDoc {
+  _id: string;
+  tenantId: string;
+  webhookId: string;
+  eventId: string;
+  eventType: string;
+  status: DeliveryRecord['status'];
+  attempts: number;
+  nextAttemptAt: Date | null;
+  leaseOwner: string | null;
+  leaseExpiresAt: Date | null;
+  lastAttemptAt: Date | null;
+  lastStatusCode: number | null;
+  lastOutcome: DeliveryRecord['lastOutcome'];
+  createdAt: Date;
+  updatedAt: Date;
+  expiresAt: Date;
+  /** Set by a claim (random per claim call), removed by completion or requeue. Internal. */
+  leaseToken?: string;
+}
+
+export interface EventDoc {
+  _id: string;
+  tenantId: string;
+  type: string;
+  body: string;
+  idempotencyKey: string | null;
+  createdAt: Date;
+  expiresAt: Date;
+  /** False from the event insert until all its deliveries are written. Internal. */
+  fanoutComplete: boolean;
+  /** The planned delivery documents, kept on the event until the fan-out is complete. Internal. */
+  pendingDeliveries?: DeliveryDoc[];
+}
+
+export interface AttemptDoc {
+  _id: string;
+  deliveryId: string;
+  tenantId: string;
+  webhookId: string;
+  attemptNumber: number;
+  startedAt: Date;
+  durationMs: number;
+  outcome: AttemptRecord['outcome'];
+  statusCode: number | null;
+  requestHeaders: Record<string, string>;
+  responseExcerpt: string | null;
+  errorMessage: string | null;
+  expiresAt: Date;
+}
+
+export function toWebhookDoc(w: WebhookRecord): WebhookDoc {
+  return {
+    _id: w.id, tenantId: w.tenantId, name: w.name, description: w.description, url: w.url, events: [...w.events],
+    notificationType: w.notificationType, secrets: w.secrets, enabled: w.enabled, disabledReason: w.disabledReason,
+    disabledAt: w.disabledAt, failingSince: w.failingSince, createdAt: w.createdAt, updatedAt: w.updatedAt,
+  };
+}
+
+export function toWebhookRecord(d: WebhookDoc): WebhookRecord {
+  return {
+    id: d._id, tenantId: d.tenantId, name: d.name, description: d.description, url: d.url, events: [...d.events],
+    notificationType: d.notificationType, secrets: d.secrets, enabled: d.enabled,
+    disabledReason: d.disabledReason ?? null, disabledAt: d.disabledAt ?? null, failingSince: d.failingSince ?? null,
+    createdAt: d.createdAt, updatedAt: d.updatedAt,
+  };
+}
+
+/** The event's own fields; `recordEvent` adds `fanoutComplete` and `pendingDeliveries`. */
+export function toEventDoc(e: EventRecord): Omit<EventDoc, 'fanoutComplete' | 'pendingDeliveries'> {
+  return {
+    _id: e.id, tenantId: e.tenantId, type: e.type, body: e.body, idempotencyKey: e.idempotencyKey,
+    createdAt: e.createdAt, expiresAt: e.expiresAt,
+  };
+}
+
+export function toEventRecord(d: Omit<EventDoc, 'fanoutComplete' | 'pendingDeliveries'>): EventRecord {
+  return {
+    id: d._id, tenantId: d.tenantId, type: d.type, body: d.body, idempotencyKey: d.idempotencyKey ?? null,
+    createdAt: d.createdAt, expiresAt: d.expiresAt,
+  };
+}
+
+/** A new delivery document; it carries no `leaseToken` (only a claim sets one). */
+export function toDeliveryDoc(r: DeliveryRecord): DeliveryDoc {
+  return {
+    _id: r.id, tenantId: r.tenantId, webhookId: r.webhookId, eventId: r.eventId, eventType: r.eventType,
+    status: r.status, attempts: r.attempts, nextAttemptAt: r.nextAttemptAt, leaseOwner: r.leaseOwner,
+    leaseExpiresAt: r.leaseExpiresAt, lastAttemptAt: r.lastAttemptAt, lastStatusCode: r.lastStatusCode,
+    lastOutcome: r.lastOutcome, createdAt: r.createdAt, updatedAt: r.updatedAt, expiresAt: r.expiresAt,
+  };
+}
+
+export function toDeliveryRecord(d: DeliveryDoc): DeliveryRecord {
+  return {
+    id: d._id, tenantId: d.tenantId, webhookId: d.webhookId, eventId: d.eventId, eventType: d.eventType,
+    status: d.status, attempts: d.attempts, nextAttemptAt: d.nextAttemptAt ?? null, leaseOwner: d.leaseOwner ?? null,
+    leaseExpiresAt: d.leaseExpiresAt ?? null, lastAttemptAt: d.lastAttemptAt ?? null,
+    lastStatusCode: d.lastStatusCode ?? null, lastOutcome: d.lastOutcome ?? null,
+    createdAt: d.createdAt, updatedAt: d.updatedAt, expiresAt: d.expiresAt,
+  };
+}
+
+/** `durationMs` is stored as whole milliseconds, like the PostgreSQL store's integer column. */
+export function toAttemptDoc(a: AttemptRecord): AttemptDoc {
+  return {
+    _id: a.id, deliveryId: a.deliveryId, tenantId: a.tenantId, webhookId: a.webhookId,
+    attemptNumber: a.attemptNumber, startedAt: a.startedAt, durationMs: Math.round(a.durationMs), outcome: a.outcome,
+    statusCode: a.statusCode, requestHeaders: { ...a.requestHeaders }, responseExcerpt: a.responseExcerpt,
+    errorMessage: a.errorMessage, expiresAt: a.expiresAt,
+  };
+}
+
+export function toAttemptRecord(d: AttemptDoc): AttemptRecord {
+  return {
+    id: d._id, deliveryId: d.deliveryId, tenantId: d.tenantId, webhookId: d.webhookId,
+    attemptNumber: d.attemptNumber, startedAt: d.startedAt, durationMs: d.durationMs, outcome: d.outcome,
+    statusCode: d.statusCode ?? null, requestHeaders: { ...(d.requestHeaders ?? {}) },
+    responseExcerpt: d.responseExcerpt ?? null, errorMessage: d.errorMessage ?? null, expiresAt: d.expiresAt,
+  };
+}

@@ -12,7 +12,7 @@ import { mapUser as defaultUserMapper } from './events/user-mapper.js';
 import { createLifecycleHooks, type LifecycleHooks } from './host/lifecycle-hooks.js';
 import { normalizeContext } from './host/hook-context.js';
 import { instrumentPassport, type PassportInstrumentationOptions, type PassportLike } from './host/passport-instrumentation.js';
-import { resolveOptions, type WebhooksPluginOptions } from './options.js';
+import { resolveOptions, type Logger, type WebhooksPluginOptions } from './options.js';
 import { SecretBox } from './security/secret-box.js';
 import { createStore } from './store/create-store.js';
 import type { WebhookStore } from './store/store-port.js';
@@ -38,6 +38,9 @@ export interface WebhooksPlugin {
   stop(): Promise<void>;
   /** Normalises a hook context (tenant, request, actor) the way hooks do; for the admin router. */
   context: typeof normalizeContext;
+  /** Tenant used when a caller names none. */
+  readonly defaultTenantId: string;
+  readonly logger: Logger;
 }
 
 /**
@@ -59,9 +62,9 @@ export function createWebhooksPlugin(input: WebhooksPluginOptions): WebhooksPlug
     clock,
   });
   const pump = new DeliveryPump({ store, box, sender, options: delivery, logger, clock, random: Math.random, owner });
-  const worker = options.runWorker
-    ? new DeliveryWorker({ store, pump, options: delivery, logger, clock, name: owner })
-    : null;
+  // Built in start(): Agenda connects its backend as soon as it is constructed, and a host's
+  // database connection need not be open before start().
+  let worker: DeliveryWorker | null = null;
   const kick = () => worker?.kick();
   let state: 'new' | 'started' | 'stopped' = 'new';
 
@@ -89,13 +92,18 @@ export function createWebhooksPlugin(input: WebhooksPluginOptions): WebhooksPlug
     deliveries,
     store,
     context: normalizeContext,
+    defaultTenantId: options.defaultTenantId,
+    logger,
     instrumentPassport(passport, passportOptions) {
       instrumentPassport(passport, hooks, { logger, ...passportOptions });
     },
     async start() {
       if (state !== 'new') throw new Error(`start() called on a ${state} plugin`);
       await store.init();
-      await worker?.start();
+      if (options.runWorker) {
+        worker = new DeliveryWorker({ store, pump, options: delivery, logger, clock, name: owner });
+        await worker.start();
+      }
       state = 'started';
     },
     async stop() {

@@ -16,3 +16,5 @@ export { EgressBlockedError, InvalidWebhookUrlError } from './delivery/egress-gu
 export type { WebhookStore } from './store/store-port.js';
 export { PostgresStore } from './store/postgres/postgres-store.js';
 export { MongoStore } from './store/mongo/mongo-store.js';
+export { createAdminRouter, type AdminRouterOptions, type AdminUser } from './admin/admin-router.js';
+export { buildOpenApiDocument } from './admin/openapi.js';

@@ -55,7 +55,7 @@ function schema(catalogue: EventCatalogue, creating: boolean) {
         .messages({ 'any.invalid': '{{#label}} is a header the plugin sets itself and cannot be overridden' }), headerValue)
       .max(20),
     enabled: Joi.boolean(),
-  }).min(creating ? 0 : 1).messages({ 'object.min': 'the update names no field' });
+  }).min(creating ? 0 : 1).required().messages({ 'object.min': 'the update names no field', 'any.required': 'a JSON object body is required' });
 }
 
 export function validateWebhookInput(input: unknown, catalogue: EventCatalogue, creating: boolean): WebhookInput {

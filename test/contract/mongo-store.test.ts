@@ -19,7 +19,10 @@ if (uri) {
     let counter = 0;
     storeContract(async (): Promise<WebhookStore> => {
       counter += 1;
-      const connection = mongoose.createConnection(uri, { dbName: `webhooks_test_${process.pid}_${counter}` });
+      const connection = mongoose.createConnection(uri, {
+        dbName: `webhooks_test_${process.pid}_${counter}`,
+        serverSelectionTimeoutMS: 10_000,
+      });
       await connection.asPromise();
       const store = new MongoStore({ connection });
       await store.init();

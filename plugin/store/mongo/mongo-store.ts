@@ -61,6 +61,7 @@ const PRUNE_CHUNK = 500;
  */
 export class MongoStore implements WebhookStore {
   readonly kind = 'mongo';
+  /** The mongoose models on the host's connection (for diagnostics and tests). */
   readonly models: MongoModels;
   private readonly connection: mongoose.Connection;
   private readonly prefix: string;
@@ -73,6 +74,7 @@ export class MongoStore implements WebhookStore {
     this.models = registerMongoModels(this.connection, this.prefix);
   }
 
+  /** Needs the host's connection open, or being opened (it waits for it). */
   async init(): Promise<void> {
     // Resolves at once when connected; waits for a connection the host is still opening.
     await this.connection.asPromise();

@@ -1,0 +1,193 @@
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import Joi from 'joi';
+import type { WebhooksPlugin } from '../create-webhooks-plugin.js';
+import { InvalidOptionsError, NotFoundError, WebhooksError } from '../errors.js';
+import { TENANT_ID_SCHEMA, type NormalizedContext } from '../host/hook-context.js';
+import { ID_PATTERN } from '../ids.js';
+import { assertEmptyBody, assertNoQuery, encodeCursor, parseDeliveryListQuery, parseRecoverBody } from './admin-query.js';
+import { csrfProtection } from './csrf-protection.js';
+import { toDeliveryView } from './delivery-view.js';
+import { errorMiddleware } from './error-middleware.js';
+import { buildOpenApiDocument } from './openapi.js';
+
+/** The signed-in operator as the host's Passport setup leaves it on `req.user`. */
+export type AdminUser = Record<string, any>;
+
+export interface AdminRouterOptions {
+  /**
+   * Authenticates the request the host's way and sets `req.user`, e.g.
+   * `passport.authenticate(['session', 'bearer'], { session: false })`. Required.
+   * A request that leaves no `req.user` is answered 401.
+   */
+  authenticate: RequestHandler | RequestHandler[];
+  /** Whether this user may manage webhooks of this tenant; false answers 403. Required. */
+  authorize: (user: AdminUser, tenantId: string, req: Request) => boolean | Promise<boolean>;
+  /** The tenant the caller acts in. Default: `user.tenantId`, else the plugin's default tenant. */
+  tenantOf?: (user: AdminUser, req: Request) => string;
+  /** Requests per minute per user: `mutations` for writes, `testSends` for test sends. Default 120 and 10; false turns limits off. */
+  rateLimit?: { mutations?: number; testSends?: number } | false;
+  /** Extra routes mounted first on the same router (the admin UI's assets, in a later module). */
+  extend?: (router: express.Router) => void;
+}
+
+const optionsSchema = Joi.object({
+  authenticate: Joi.alternatives(Joi.function(), Joi.array().items(Joi.function()).min(1)).required(),
+  authorize: Joi.function().required(),
+  tenantOf: Joi.function(),
+  rateLimit: Joi.alternatives(Joi.valid(false), Joi.object({ mutations: Joi.number().integer().min(1), testSends: Joi.number().integer().min(1) })),
+  extend: Joi.function(),
+});
+
+type Handler = (req: Request, res: Response) => Promise<unknown>;
+const wrap = (fn: Handler): RequestHandler => (req, res, next) => {
+  fn(req, res).catch(next);
+};
+
+/**
+ * The admin REST API, an Express router the host mounts where it wants (the demo uses
+ * `/admin/webhooks/api`). Every route is authenticated, authorised and scoped to the
+ * caller's tenant: another tenant's webhook is a 404, never visible or changeable.
+ */
+export function createAdminRouter(plugin: WebhooksPlugin, input: AdminRouterOptions): express.Router {
+  const { value: options, error } = optionsSchema.validate(input);
+  if (error) {
+    throw new InvalidOptionsError(`Invalid admin router options: ${error.message}`, error.details.map((d) => ({ path: d.path.join('.'), message: d.message })));
+  }
+  const router = express.Router();
+  const csrf = csrfProtection();
+  const limits = options.rateLimit === false ? null : { mutations: 120, testSends: 10, ...options.rateLimit };
+  const limiter = (limit: number): RequestHandler => (limits
+    ? rateLimit({
+      windowMs: 60_000, limit, standardHeaders: 'draft-7', legacyHeaders: false,
+      keyGenerator: (req) => `${tenantOf(req)}:${String((req.user as AdminUser | undefined)?.id ?? (req.user as AdminUser | undefined)?._id ?? req.ip)}`,
+      handler: (_req, _res, next) => next(new WebhooksError('rate_limited', `Too many requests; the limit is ${limit} per minute`, { status: 429 })),
+    })
+    : (_req, _res, next) => next());
+  const mutationLimit = limiter(limits?.mutations ?? 0);
+  const testLimit = limiter(limits?.testSends ?? 0);
+
+  const tenantOf = (req: Request): string => (req as any).webhooksTenant;
+  const ctx = (req: Request): NormalizedContext => {
+    const user = req.user as AdminUser;
+    return {
+      ...plugin.context({ req, tenantId: tenantOf(req) }, tenantOf(req)),
+      actor: { id: String(user.id ?? user._id ?? 'unknown'), type: 'admin', ...(typeof user.username === 'string' ? { username: user.username } : {}) },
+    };
+  };
+  const idParam = (req: Request, what: string): string => {
+    const id = String(req.params.id);
+    if (!ID_PATTERN.test(id)) throw new NotFoundError(what);
+    return id;
+  };
+
+  router.use((_req, res, next) => {
+    res.setHeader('cache-control', 'no-store');
+    res.setHeader('x-content-type-options', 'nosniff');
+    next();
+  });
+  options.extend?.(router);
+  router.get('/openapi.json', (_req, res) => {
+    res.json(buildOpenApiDocument());
+  });
+  router.use(...[options.authenticate].flat());
+  router.use((req, _res, next) => {
+    authorizeRequest(req).then(() => next(), next);
+  });
+  async function authorizeRequest(req: Request): Promise<void> {
+    if (!req.user) throw new WebhooksError('unauthenticated', 'Sign in to manage webhooks', { status: 401 });
+    const user = req.user as AdminUser;
+    const tenant = options.tenantOf ? options.tenantOf(user, req) : (user.tenantId ?? user.tenant_id ?? plugin.defaultTenantId);
+    if (typeof tenant !== 'string' || TENANT_ID_SCHEMA.validate(tenant).error) {
+      throw new WebhooksError('forbidden', 'No valid tenant for this user', { status: 403 });
+    }
+    if (!(await options.authorize(user, tenant, req))) {
+      throw new WebhooksError('forbidden', 'You may not manage webhooks of this tenant', { status: 403 });
+    }
+    (req as any).webhooksTenant = tenant;
+  }
+  router.get('/csrf-token', csrf.issue);
+  router.use(csrf.verify);
+  router.use(express.json({ limit: '64kb', strict: true }));
+
+  router.get('/event-types', wrap(async (req, res) => {
+    assertNoQuery(req.query);
+    res.json({
+      event_types: plugin.catalogue.list().filter((t) => t.type !== 'WEBHOOK_TEST')
+        .map((t) => ({ type: t.type, category: t.category, description: t.description, built_in: t.builtIn })),
+      categories: plugin.catalogue.categories(),
+    });
+  }));
+
+  router.get('/webhooks', wrap(async (req, res) => {
+    assertNoQuery(req.query);
+    res.json({ webhooks: await plugin.webhooks.list(tenantOf(req)) });
+  }));
+  router.post('/webhooks', mutationLimit, wrap(async (req, res) => {
+    assertNoQuery(req.query);
+    const { webhook, secret } = await plugin.webhooks.create(req.body, ctx(req));
+    res.status(201).json({ ...webhook, secret });
+  }));
+  router.get('/webhooks/:id', wrap(async (req, res) => {
+    assertNoQuery(req.query);
+    res.json(await plugin.webhooks.get(tenantOf(req), idParam(req, 'Webhook')));
+  }));
+  router.patch('/webhooks/:id', mutationLimit, wrap(async (req, res) => {
+    assertNoQuery(req.query);
+    res.json(await plugin.webhooks.update(idParam(req, 'Webhook'), req.body, ctx(req)));
+  }));
+  router.delete('/webhooks/:id', mutationLimit, wrap(async (req, res) => {
+    assertNoQuery(req.query);
+    await plugin.webhooks.delete(idParam(req, 'Webhook'), ctx(req));
+    res.status(204).end();
+  }));
+  router.post('/webhooks/:id/rotate-secret', mutationLimit, wrap(async (req, res) => {
+    assertNoQuery(req.query);
+    assertEmptyBody(req.body);
+    res.json(await plugin.webhooks.rotateSecret(idParam(req, 'Webhook'), ctx(req)));
+  }));
+  router.post('/webhooks/:id/test', testLimit, wrap(async (req, res) => {
+    assertNoQuery(req.query);
+    assertEmptyBody(req.body);
+    res.json(await plugin.deliveries.sendTest(idParam(req, 'Webhook'), ctx(req)));
+  }));
+  router.get('/webhooks/:id/deliveries', wrap(async (req, res) => {
+    const id = idParam(req, 'Webhook');
+    const query = parseDeliveryListQuery(req.query);
+    await plugin.webhooks.find(tenantOf(req), id);
+    const page = await plugin.store.listDeliveries(tenantOf(req), id, { ...query, limit: query.limit + 1 });
+    const items = page.slice(0, query.limit);
+    const attempts = await Promise.all(items.map((d) => plugin.store.listAttempts(tenantOf(req), d.id)));
+    const last = items[items.length - 1];
+    res.json({
+      deliveries: items.map((d, i) => toDeliveryView(d, attempts[i])),
+      next_cursor: page.length > query.limit && last ? encodeCursor(last.createdAt, last.id) : null,
+    });
+  }));
+  router.get('/deliveries/:id', wrap(async (req, res) => {
+    assertNoQuery(req.query);
+    const id = idParam(req, 'Delivery');
+    const delivery = await plugin.store.findDelivery(tenantOf(req), id);
+    if (!delivery) throw new NotFoundError('Delivery');
+    const [attempts, event] = await Promise.all([
+      plugin.store.listAttempts(tenantOf(req), id),
+      plugin.store.findEvent(tenantOf(req), delivery.eventId),
+    ]);
+    res.json({ ...toDeliveryView(delivery, attempts), body: event ? JSON.parse(event.body) : null });
+  }));
+  router.post('/deliveries/:id/retry', mutationLimit, wrap(async (req, res) => {
+    assertNoQuery(req.query);
+    assertEmptyBody(req.body);
+    await plugin.deliveries.retry(tenantOf(req), idParam(req, 'Delivery'));
+    res.status(202).json({ status: 'pending' });
+  }));
+  router.post('/webhooks/:id/recover', mutationLimit, wrap(async (req, res) => {
+    assertNoQuery(req.query);
+    const since = parseRecoverBody(req.body, new Date());
+    res.status(202).json({ requeued: await plugin.deliveries.recover(tenantOf(req), idParam(req, 'Webhook'), since) });
+  }));
+
+  router.use((_req: Request, _res: Response, next: NextFunction) => next(new WebhooksError('not_found', 'No such route', { status: 404 })));
+  router.use(errorMiddleware(plugin.logger));
+  return router;
+}

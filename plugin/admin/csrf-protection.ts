@@ -1,0 +1,50 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { RequestHandler } from 'express';
+import { WebhooksError } from '../errors.js';
+
+const COOKIE = 'webhooks_csrf';
+export const CSRF_HEADER = 'x-csrf-token';
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+function readCookie(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const [key, ...rest] = part.trim().split('=');
+    if (key !== name) continue;
+    try {
+      return decodeURIComponent(rest.join('='));
+    } catch {
+      return undefined; // a malformed cookie is no token
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Double-submit CSRF protection for requests authenticated by a cookie (the host's session).
+ * `GET /csrf-token` sets a random token in a SameSite=Strict cookie and returns it; an unsafe
+ * request must echo it in the `x-csrf-token` header. A cross-site page can neither read the
+ * cookie nor add a custom header without a CORS preflight we never grant. Requests carrying
+ * an `Authorization` header (scripts with bearer tokens) cannot be forged by a browser and
+ * are exempt.
+ */
+export function csrfProtection(): { issue: RequestHandler; verify: RequestHandler } {
+  return {
+    issue(req, res) {
+      const existing = readCookie(req.headers.cookie, COOKIE);
+      const token = existing && /^[A-Za-z0-9_-]{43}$/.test(existing) ? existing : randomBytes(32).toString('base64url');
+      const secure = req.secure ? '; Secure' : '';
+      res.setHeader('set-cookie', `${COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict${secure}`);
+      res.setHeader('cache-control', 'no-store');
+      res.json({ token, header: CSRF_HEADER });
+    },
+    verify(req, _res, next) {
+      if (SAFE_METHODS.has(req.method) || req.headers.authorization) return next();
+      const cookie = readCookie(req.headers.cookie, COOKIE);
+      const header = req.headers[CSRF_HEADER];
+      const ok = typeof header === 'string' && cookie !== undefined && header.length === cookie.length
+        && timingSafeEqual(Buffer.from(header), Buffer.from(cookie));
+      if (ok) return next();
+      next(new WebhooksError('csrf_failed', `Missing or wrong ${CSRF_HEADER} header; fetch one from GET /csrf-token`, { status: 403 }));
+    },
+  };
+}

@@ -1,0 +1,176 @@
+/**
+ * The OpenAPI 3.1 description of the admin API. A test checks that every route the router
+ * serves is described here and nothing else is, and that the document is valid OpenAPI.
+ */
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: object) => ({ 'application/json': { schema } });
+const ok = (description: string, schema: object) => ({ description, content: json(schema) });
+const errors = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [String(s), { $ref: `#/components/responses/Error${s}` }]));
+const idParam = (what: string) => ({ name: 'id', in: 'path', required: true, description: `${what} id`, schema: { type: 'string' } });
+const base = errors(401, 403);
+
+const secretMasked = { type: 'string', description: 'Masked: never returned in full', examples: ['****abcd'] };
+
+export function buildOpenApiDocument() {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Identity webhooks admin API',
+      version: '1.0.0',
+      description: 'Manage webhooks, read the delivery log, send tests and redeliver. Every route is scoped to the caller\'s tenant. '
+        + 'Cookie-authenticated unsafe requests must send the x-csrf-token header from GET /csrf-token.',
+    },
+    components: {
+      securitySchemes: {
+        session: { type: 'apiKey', in: 'cookie', name: 'connect.sid', description: 'The host\'s session cookie' },
+        bearer: { type: 'http', scheme: 'bearer', description: 'A token the host\'s Passport bearer strategy accepts' },
+      },
+      schemas: {
+        Error: {
+          type: 'object', required: ['error'],
+          properties: {
+            error: {
+              type: 'object', required: ['code', 'message', 'details'],
+              properties: {
+                code: { type: 'string' }, message: { type: 'string' },
+                details: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } },
+              },
+            },
+          },
+        },
+        EventType: {
+          type: 'object', required: ['type', 'category', 'description', 'built_in'],
+          properties: { type: { type: 'string' }, category: { type: 'string' }, description: { type: 'string' }, built_in: { type: 'boolean' } },
+        },
+        WebhookInput: {
+          type: 'object', additionalProperties: false,
+          properties: {
+            name: { type: 'string', minLength: 1, maxLength: 100 },
+            description: { type: 'string', maxLength: 500 },
+            url: { type: 'string', format: 'uri', maxLength: 2048 },
+            events: { type: 'array', minItems: 1, maxItems: 200, items: { type: 'string', description: 'An event type, a PREFIX_* pattern or *' } },
+            notification_type: { type: 'string', enum: ['REST'] },
+            api_key: { type: ['object', 'null'], required: ['value'], properties: { header: { type: 'string', default: 'x-api-key' }, value: { type: 'string', writeOnly: true } } },
+            authorization: { type: ['string', 'null'], writeOnly: true, description: 'Sent as the Authorization header' },
+            headers: { type: 'object', additionalProperties: { type: 'string' }, maxProperties: 20 },
+            enabled: { type: 'boolean', default: true },
+          },
+        },
+        Webhook: {
+          type: 'object',
+          required: ['id', 'name', 'description', 'url', 'events', 'notification_type', 'api_key', 'authorization', 'headers', 'enabled', 'status', 'created_at', 'updated_at'],
+          properties: {
+            id: { type: 'string' }, name: { type: 'string' }, description: { type: 'string' }, url: { type: 'string' },
+            events: { type: 'array', items: { type: 'string' } }, notification_type: { type: 'string', enum: ['REST'] },
+            api_key: { type: ['object', 'null'], properties: { header: { type: 'string' }, value: secretMasked } },
+            authorization: { oneOf: [secretMasked, { type: 'null' }] },
+            headers: { type: 'object', additionalProperties: secretMasked },
+            enabled: { type: 'boolean' },
+            status: {
+              type: 'object',
+              properties: {
+                state: { type: 'string', enum: ['enabled', 'disabled'] }, reason: { type: ['string', 'null'] },
+                disabled_at: { type: ['string', 'null'], format: 'date-time' }, failing_since: { type: ['string', 'null'], format: 'date-time' },
+              },
+            },
+            created_at: { type: 'string', format: 'date-time' }, updated_at: { type: 'string', format: 'date-time' },
+          },
+        },
+        Attempt: {
+          type: 'object',
+          properties: {
+            id: { type: 'string' }, attempt_number: { type: 'integer' }, started_at: { type: 'string', format: 'date-time' },
+            duration_ms: { type: 'integer' },
+            outcome: { type: 'string', enum: ['success', 'http_error', 'timeout', 'dns', 'connection_refused', 'tls', 'blocked', 'network', 'webhook_unavailable'] },
+            status_code: { type: ['integer', 'null'] }, request_headers: { type: 'object', additionalProperties: { type: 'string' } },
+            response_excerpt: { type: ['string', 'null'] }, error: { type: ['string', 'null'] },
+          },
+        },
+        Delivery: {
+          type: 'object',
+          properties: {
+            id: { type: 'string', description: 'Also the webhook-id header: stable across retries' }, webhook_id: { type: 'string' },
+            event_id: { type: 'string' }, event_type: { type: 'string' }, status: { type: 'string', enum: ['pending', 'succeeded', 'failed'] },
+            attempt_count: { type: 'integer' }, next_attempt_at: { type: ['string', 'null'], format: 'date-time' },
+            last_attempt_at: { type: ['string', 'null'], format: 'date-time' }, last_status_code: { type: ['integer', 'null'] },
+            last_outcome: { type: ['string', 'null'] }, created_at: { type: 'string', format: 'date-time' },
+            attempts: { type: 'array', items: ref('Attempt') },
+          },
+        },
+        TestResult: {
+          type: 'object',
+          properties: {
+            delivery_id: { type: 'string' }, success: { type: 'boolean' }, outcome: { type: 'string' }, status_code: { type: ['integer', 'null'] },
+            duration_ms: { type: 'integer' }, response_excerpt: { type: ['string', 'null'] }, error: { type: ['string', 'null'] },
+          },
+        },
+      },
+      responses: Object.fromEntries([400, 401, 403, 404, 429].map((s) => [`Error${s}`, { description: `Error ${s}`, content: json(ref('Error')) }])),
+    },
+    security: [{ session: [] }, { bearer: [] }],
+    paths: {
+      '/openapi.json': { get: { summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3.1 document' } } } },
+      '/csrf-token': { get: { summary: 'A CSRF token for cookie-authenticated writes', responses: { 200: ok('Token', { type: 'object', properties: { token: { type: 'string' }, header: { type: 'string' } } }), ...base } } },
+      '/event-types': {
+        get: {
+          summary: 'The event catalogue',
+          responses: { 200: ok('Catalogue', { type: 'object', properties: { event_types: { type: 'array', items: ref('EventType') }, categories: { type: 'array', items: { type: 'string' } } } }), ...base },
+        },
+      },
+      '/webhooks': {
+        get: { summary: 'List webhooks', responses: { 200: ok('Webhooks', { type: 'object', properties: { webhooks: { type: 'array', items: ref('Webhook') } } }), ...base } },
+        post: {
+          summary: 'Create a webhook; the response carries its signing secret, once',
+          requestBody: { required: true, content: json({ allOf: [ref('WebhookInput')], required: ['name', 'url', 'events'] }) },
+          responses: { 201: ok('Created', { allOf: [ref('Webhook'), { type: 'object', properties: { secret: { type: 'string', description: 'whsec_...; shown only here' } } }] }), ...errors(400, 401, 403, 429) },
+        },
+      },
+      '/webhooks/{id}': {
+        parameters: [idParam('Webhook')],
+        get: { summary: 'One webhook', responses: { 200: ok('Webhook', ref('Webhook')), ...errors(401, 403, 404) } },
+        patch: { summary: 'Change fields of a webhook', requestBody: { required: true, content: json(ref('WebhookInput')) }, responses: { 200: ok('Updated', ref('Webhook')), ...errors(400, 401, 403, 404, 429) } },
+        delete: { summary: 'Delete a webhook with its delivery log', responses: { 204: { description: 'Deleted' }, ...errors(401, 403, 404, 429) } },
+      },
+      '/webhooks/{id}/rotate-secret': {
+        parameters: [idParam('Webhook')],
+        post: {
+          summary: 'New signing secret; the old one keeps signing for the overlap window',
+          responses: { 200: ok('New secret', { type: 'object', properties: { secret: { type: 'string' }, previous_expires_at: { type: 'string', format: 'date-time' } } }), ...errors(401, 403, 404, 429) },
+        },
+      },
+      '/webhooks/{id}/test': {
+        parameters: [idParam('Webhook')],
+        post: { summary: 'Send a WEBHOOK_TEST event now and report the outcome', responses: { 200: ok('Outcome', ref('TestResult')), ...errors(401, 403, 404, 429) } },
+      },
+      '/webhooks/{id}/deliveries': {
+        parameters: [
+          idParam('Webhook'),
+          { name: 'status', in: 'query', schema: { type: 'string', enum: ['pending', 'succeeded', 'failed'] } },
+          { name: 'event_type', in: 'query', schema: { type: 'string' } },
+          { name: 'cursor', in: 'query', schema: { type: 'string' }, description: 'next_cursor of the previous page' },
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
+        ],
+        get: {
+          summary: 'The delivery log, newest first',
+          responses: { 200: ok('Page', { type: 'object', properties: { deliveries: { type: 'array', items: ref('Delivery') }, next_cursor: { type: ['string', 'null'] } } }), ...errors(400, 401, 403, 404) },
+        },
+      },
+      '/webhooks/{id}/recover': {
+        parameters: [idParam('Webhook')],
+        post: {
+          summary: 'Re-enqueue every failed delivery created since a time',
+          requestBody: { required: true, content: json({ type: 'object', required: ['since'], properties: { since: { type: 'string', format: 'date-time' } } }) },
+          responses: { 202: ok('Requeued', { type: 'object', properties: { requeued: { type: 'integer' } } }), ...errors(400, 401, 403, 404, 429) },
+        },
+      },
+      '/deliveries/{id}': {
+        parameters: [idParam('Delivery')],
+        get: { summary: 'One delivery with its attempts and body', responses: { 200: ok('Delivery', { allOf: [ref('Delivery'), { type: 'object', properties: { body: { type: ['object', 'null'] } } }] }), ...errors(401, 403, 404) } },
+      },
+      '/deliveries/{id}/retry': {
+        parameters: [idParam('Delivery')],
+        post: { summary: 'Send one delivery again now', responses: { 202: ok('Queued', { type: 'object', properties: { status: { type: 'string' } } }), ...errors(401, 403, 404, 429) } },
+      },
+    },
+  };
+}

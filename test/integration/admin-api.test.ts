@@ -1,0 +1,323 @@
+import assert from 'node:assert/strict';
+import request from 'supertest';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import type express from 'express';
+import type { WebhooksPlugin } from '../../plugin/index.js';
+import { buildOpenApiDocument } from '../../plugin/admin/openapi.js';
+import { ACME, ACME_COOKIE, GLOBEX, VIEWER, createAdminHost } from '../support/admin-host.js';
+import { eventually, startTestPlugin } from '../support/plugin-fixture.js';
+import { TestReceiver } from '../support/receiver.js';
+
+const API = '/admin/webhooks/api';
+
+describe('admin API', function () {
+  this.timeout(30_000);
+  let plugin: WebhooksPlugin;
+  let receiver: TestReceiver;
+  let app: express.Express;
+
+  beforeEach(async () => {
+    receiver = await new TestReceiver().start();
+    ({ plugin } = await startTestPlugin());
+    app = createAdminHost(plugin);
+  });
+  afterEach(async () => {
+    await plugin.stop();
+    await receiver.stop();
+  });
+
+  const create = (body: Record<string, unknown> = {}, headers: Record<string, string> = ACME) =>
+    request(app).post(`${API}/webhooks`).set(headers).send({ name: 'CRM', url: `${receiver.url}/crm`, events: ['USER_*'], ...body });
+
+  describe('access', () => {
+    it('answers 401 without credentials and with an unknown token, as JSON', async () => {
+      for (const headers of [{}, { authorization: 'Bearer nope' }]) {
+        const res = await request(app).get(`${API}/webhooks`).set(headers);
+        assert.equal(res.status, 401);
+        assert.equal(res.body.error.code, 'unauthenticated');
+      }
+    });
+
+    it('answers 403 to a signed-in user who is not an admin of the tenant', async () => {
+      const res = await request(app).get(`${API}/webhooks`).set(VIEWER);
+      assert.equal(res.status, 403);
+      assert.equal(res.body.error.code, 'forbidden');
+    });
+
+    it('never shows or changes another tenant\'s webhook: every route answers 404', async () => {
+      const { body: hook } = await create();
+      const other = (r: request.Test) => r.set(GLOBEX);
+      const calls = [
+        other(request(app).get(`${API}/webhooks/${hook.id}`)),
+        other(request(app).patch(`${API}/webhooks/${hook.id}`).send({ name: 'pwned' })),
+        other(request(app).delete(`${API}/webhooks/${hook.id}`)),
+        other(request(app).post(`${API}/webhooks/${hook.id}/rotate-secret`)),
+        other(request(app).post(`${API}/webhooks/${hook.id}/test`)),
+        other(request(app).get(`${API}/webhooks/${hook.id}/deliveries`)),
+        other(request(app).post(`${API}/webhooks/${hook.id}/recover`).send({ since: '2026-01-01T00:00:00Z' })),
+      ];
+      for (const res of await Promise.all(calls)) {
+        assert.equal(res.status, 404, JSON.stringify(res.body));
+        assert.equal(res.body.error.code, 'not_found');
+      }
+      assert.deepEqual((await request(app).get(`${API}/webhooks`).set(GLOBEX)).body.webhooks, []);
+      assert.equal((await request(app).get(`${API}/webhooks/${hook.id}`).set(ACME)).body.name, 'CRM');
+      assert.equal(receiver.requests.length, 0, 'no test was sent for the other tenant');
+    });
+
+    it('refuses cookie-authenticated writes without the CSRF token and accepts them with it', async () => {
+      const denied = await request(app).post(`${API}/webhooks`).set('cookie', ACME_COOKIE).send({ name: 'x', url: `${receiver.url}/x`, events: ['*'] });
+      assert.equal(denied.status, 403);
+      assert.equal(denied.body.error.code, 'csrf_failed');
+      const issued = await request(app).get(`${API}/csrf-token`).set('cookie', ACME_COOKIE);
+      const csrfCookie = String(issued.headers['set-cookie']).split(';')[0];
+      assert.match(String(issued.headers['set-cookie']), /HttpOnly; SameSite=Strict/);
+      const wrong = await request(app).post(`${API}/webhooks`).set('cookie', `${ACME_COOKIE}; ${csrfCookie}`).set('x-csrf-token', 'x'.repeat(43))
+        .send({ name: 'x', url: `${receiver.url}/x`, events: ['*'] });
+      assert.equal(wrong.status, 403);
+      const allowed = await request(app).post(`${API}/webhooks`).set('cookie', `${ACME_COOKIE}; ${csrfCookie}`).set('x-csrf-token', issued.body.token)
+        .send({ name: 'x', url: `${receiver.url}/x`, events: ['*'] });
+      assert.equal(allowed.status, 201);
+      const read = await request(app).get(`${API}/webhooks`).set('cookie', ACME_COOKIE);
+      assert.equal(read.status, 200, 'safe requests need no token');
+    });
+
+    it('rate limits writes per user with a 429 JSON error', async () => {
+      app = createAdminHost(plugin, { rateLimit: { mutations: 3, testSends: 1 } });
+      const statuses = [];
+      for (let i = 0; i < 4; i += 1) statuses.push((await create({ name: `n${i}` })).status);
+      assert.deepEqual(statuses, [201, 201, 201, 429]);
+      const limited = await create();
+      assert.equal(limited.body.error.code, 'rate_limited');
+      assert.equal((await create({}, GLOBEX)).status, 201, 'another user has their own budget');
+    });
+  });
+
+  describe('webhooks', () => {
+    it('creates a webhook, returns its signing secret once, and masks every secret on reads', async () => {
+      const res = await create({
+        description: 'Sync users', api_key: { header: 'x-cidaas-key', value: 'api-key-0123456789abcdef' },
+        authorization: 'Basic dXNlcm5hbWU6cGFzc3dvcmQ=', headers: { 'x-tenant': 'acme-tenant-header-value' },
+      });
+      assert.equal(res.status, 201);
+      assert.match(res.body.secret, /^whsec_[A-Za-z0-9+/]{43}=$/);
+      assert.match(res.body.id, /^wh_/);
+      assert.deepEqual(res.body.api_key, { header: 'x-cidaas-key', value: '****cdef' });
+      assert.equal(res.body.authorization, '****cmQ=');
+      assert.deepEqual(res.body.headers, { 'x-tenant': '****alue' });
+      assert.equal(res.body.notification_type, 'REST');
+      assert.deepEqual(res.body.status, { state: 'enabled', reason: null, disabled_at: null, failing_since: null });
+      for (const path of [`${API}/webhooks/${res.body.id}`, `${API}/webhooks`]) {
+        const read = await request(app).get(path).set(ACME);
+        const text = JSON.stringify(read.body);
+        assert.ok(!text.includes('whsec_') && !text.includes('api-key-0123') && !text.includes('dXNlcm5hbWU6') && !text.includes('acme-tenant-header'), text);
+      }
+    });
+
+    it('updates only the fields sent, keeps secrets it was not given, and deletes', async () => {
+      const { body: hook } = await create({ api_key: { value: 'api-key-0123456789abcdef' } });
+      const patched = await request(app).patch(`${API}/webhooks/${hook.id}`).set(ACME).send({ name: 'Mailer', enabled: false });
+      assert.equal(patched.status, 200);
+      assert.equal(patched.body.name, 'Mailer');
+      assert.equal(patched.body.enabled, false);
+      assert.deepEqual(patched.body.api_key, { header: 'x-api-key', value: '****cdef' });
+      assert.equal(patched.body.url, hook.url);
+      assert.equal((await request(app).delete(`${API}/webhooks/${hook.id}`).set(ACME)).status, 204);
+      assert.equal((await request(app).get(`${API}/webhooks/${hook.id}`).set(ACME)).status, 404);
+    });
+
+    it('rotates the secret: the new one is returned once and the old one keeps signing', async () => {
+      const { body: hook } = await create();
+      const res = await request(app).post(`${API}/webhooks/${hook.id}/rotate-secret`).set(ACME);
+      assert.equal(res.status, 200);
+      assert.match(res.body.secret, /^whsec_/);
+      assert.notEqual(res.body.secret, hook.secret);
+      assert.ok(Date.parse(res.body.previous_expires_at) > Date.now() + 23 * 3_600_000);
+    });
+
+    it('lists the catalogue with categories, without the test event', async () => {
+      const res = await request(app).get(`${API}/event-types`).set(ACME);
+      assert.equal(res.status, 200);
+      assert.ok(res.body.event_types.some((t: any) => t.type === 'USER_LOGIN' && t.category && t.description));
+      assert.ok(!res.body.event_types.some((t: any) => t.type === 'WEBHOOK_TEST'));
+      assert.ok(res.body.categories.includes('USER'));
+    });
+
+    it('explains every invalid field', async () => {
+      const res = await create({ url: 'ftp://example.com', events: ['NOPE'], headers: { 'webhook-signature': 'x' }, extra: 1 });
+      assert.equal(res.status, 400);
+      assert.equal(res.body.error.code, 'validation_failed');
+      const paths = res.body.error.details.map((d: any) => d.path).sort();
+      assert.deepEqual(paths, ['events.0', 'extra', 'headers.webhook-signature']);
+      const url = await create({ url: 'ftp://example.com' });
+      assert.equal(url.body.error.code, 'invalid_url');
+      assert.equal(url.body.error.details[0].path, 'url');
+      const privateUrl = await create({ url: 'http://10.0.0.5/hook' });
+      assert.equal(privateUrl.status, 400);
+      assert.equal(privateUrl.body.error.details[0].message, 'forbidden_address');
+    });
+  });
+
+  describe('deliveries', () => {
+    it('sends a test event and reports the outcome', async () => {
+      const { body: hook } = await create();
+      const res = await request(app).post(`${API}/webhooks/${hook.id}/test`).set(ACME);
+      assert.equal(res.status, 200);
+      assert.equal(res.body.success, true);
+      assert.equal(res.body.status_code, 200);
+      assert.equal(res.body.response_excerpt, 'ok');
+      assert.equal(JSON.parse(receiver.requests[0].body).event_type, 'WEBHOOK_TEST');
+      receiver.respondWith((_r, response) => { response.writeHead(500).end('boom'); });
+      const failed = await request(app).post(`${API}/webhooks/${hook.id}/test`).set(ACME);
+      assert.equal(failed.status, 200);
+      assert.deepEqual([failed.body.success, failed.body.outcome, failed.body.status_code, failed.body.response_excerpt], [false, 'http_error', 500, 'boom']);
+    });
+
+    it('pages the delivery log newest first, filters it, and shows attempts and body', async () => {
+      const { body: hook } = await create({ events: ['USER_*', 'ROLE_*'] });
+      for (let i = 0; i < 3; i += 1) await plugin.hooks.userLogin({ user: { id: `u${i}` } }, { tenantId: 'acme' });
+      await plugin.hooks.roleCreated({ role: { id: 'r', name: 'r' } }, { tenantId: 'acme' });
+      await receiver.waitFor(4);
+      const all = await eventually(async () => {
+        const r = await request(app).get(`${API}/webhooks/${hook.id}/deliveries?limit=2`).set(ACME);
+        return r.body.deliveries?.every((d: any) => d.status === 'succeeded') ? r : null;
+      });
+      assert.equal(all.body.deliveries.length, 2);
+      assert.equal(all.body.deliveries[0].event_type, 'ROLE_CREATED');
+      assert.equal(all.body.deliveries[0].attempts[0].status_code, 200);
+      const page2 = await request(app).get(`${API}/webhooks/${hook.id}/deliveries`).query({ limit: 2, cursor: all.body.next_cursor }).set(ACME);
+      assert.equal(page2.body.deliveries.length, 2);
+      assert.equal(page2.body.next_cursor, null);
+      const logins = await request(app).get(`${API}/webhooks/${hook.id}/deliveries`).query({ event_type: 'USER_LOGIN', status: 'succeeded' }).set(ACME);
+      assert.equal(logins.body.deliveries.length, 3);
+      const detail = await request(app).get(`${API}/deliveries/${all.body.deliveries[0].id}`).set(ACME);
+      assert.equal(detail.body.body.event_type, 'ROLE_CREATED');
+      assert.equal(detail.body.attempts[0].request_headers['webhook-id'], all.body.deliveries[0].id);
+      assert.equal((await request(app).get(`${API}/deliveries/${all.body.deliveries[0].id}`).set(GLOBEX)).status, 404);
+    });
+
+    it('retries one delivery and recovers every failure since a time', async () => {
+      receiver.respondWith((_r, response) => { response.writeHead(500).end(); });
+      const { body: hook } = await create({ events: ['USER_*'] });
+      await plugin.hooks.userLogin({ user: { id: 'u1' } }, { tenantId: 'acme' });
+      await plugin.hooks.userLogin({ user: { id: 'u2' } }, { tenantId: 'acme' });
+      const failed = await eventually(async () => {
+        const r = await request(app).get(`${API}/webhooks/${hook.id}/deliveries`).query({ status: 'failed' }).set(ACME);
+        return r.body.deliveries.length === 2 ? r.body.deliveries : null;
+      });
+      receiver.respondWith((_r, response) => { response.writeHead(200).end('ok'); });
+      const before = receiver.requests.length;
+      const retry = await request(app).post(`${API}/deliveries/${failed[0].id}/retry`).set(ACME);
+      assert.equal(retry.status, 202);
+      await receiver.waitFor(before + 1);
+      const recovered = await request(app).post(`${API}/webhooks/${hook.id}/recover`).set(ACME).send({ since: new Date(Date.now() - 60_000).toISOString() });
+      assert.equal(recovered.status, 202);
+      assert.equal(recovered.body.requeued, 1);
+      await receiver.waitFor(before + 2);
+      const future = await request(app).post(`${API}/webhooks/${hook.id}/recover`).set(ACME).send({ since: '2999-01-01T00:00:00Z' });
+      assert.equal(future.status, 400);
+    });
+  });
+
+  describe('audit events', () => {
+    it('emits WEBHOOK_CREATED, _UPDATED and _DELETED with the actor and without secrets', async () => {
+      await create({ name: 'auditor', events: ['WEBHOOK_*'] });
+      const { body: hook } = await create({ name: 'target', api_key: { value: 'api-key-0123456789abcdef' }, authorization: 'Bearer super-secret-token' });
+      await request(app).patch(`${API}/webhooks/${hook.id}`).set(ACME).send({ description: 'changed' });
+      await request(app).post(`${API}/webhooks/${hook.id}/rotate-secret`).set(ACME);
+      await request(app).delete(`${API}/webhooks/${hook.id}`).set(ACME);
+      await receiver.waitFor(5);
+      const events = receiver.requests.map((r) => JSON.parse(r.body));
+      // The auditor hears its own creation too.
+      assert.deepEqual(events.map((e) => e.event_type).sort(), ['WEBHOOK_CREATED', 'WEBHOOK_CREATED', 'WEBHOOK_DELETED', 'WEBHOOK_UPDATED', 'WEBHOOK_UPDATED']);
+      const created = events.find((e) => e.event_type === 'WEBHOOK_CREATED' && e.data.webhook.id === hook.id);
+      assert.deepEqual(created.current_context.actor, { id: 'op-1', type: 'admin', username: 'alice' });
+      assert.equal(created.data.webhook.id, hook.id);
+      assert.equal(created.data.webhook.has_authorization, true);
+      const text = receiver.requests.map((r) => r.body).join('\n');
+      for (const secret of ['api-key-0123', 'super-secret-token', 'whsec_', '****']) assert.ok(!text.includes(secret), secret);
+    });
+  });
+
+  describe('malformed input', () => {
+    it('never answers 5xx or leaks a stack trace, whatever it is sent', async () => {
+      const { body: hook } = await create();
+      const ids = [hook.id, 'wh_x', "' OR 1=1 --", '%00', '..%2F..%2Fetc', 'a'.repeat(5000), '{}', 'msg_' + 'A'.repeat(22)];
+      const bodies: unknown[] = [
+        '{', '[]', '"str"', 'null', '123', '{"name":', JSON.stringify({ name: 1 }), JSON.stringify({ events: 'USER_LOGIN' }),
+        JSON.stringify({ name: 'x', url: 'javascript:alert(1)', events: ['*'] }), JSON.stringify({ name: 'x', url: 'http://169.254.169.254/', events: ['*'] }),
+        JSON.stringify({ name: 'x'.repeat(10_000), url: 'https://e.com', events: ['*'] }), JSON.stringify({ headers: { 'bad header': 'v' } }),
+        JSON.stringify({ headers: { 'x-ok': 'line\r\nInjected: 1' } }), JSON.stringify({ api_key: { value: '' } }), JSON.stringify({ events: Array(500).fill('*') }),
+        JSON.stringify({ __proto__: { admin: true }, constructor: { prototype: {} } }), JSON.stringify({ since: 'yesterday' }), JSON.stringify({ since: 12 }),
+        'x'.repeat(100_000), JSON.stringify({ enabled: 'yes' }), JSON.stringify({ url: ['https://e.com'] }),
+      ];
+      const queries = ['', '?limit=0', '?limit=abc', '?limit=1000', '?status=nope', '?cursor=!!', '?cursor=eyJ4Ijox', '?event_type=lower', '?x=1', '?limit[]=1', '?status[$ne]=x'];
+      const routes: Array<[string, string]> = [];
+      for (const id of ids) {
+        const e = encodeURIComponent(id);
+        routes.push(['get', `/webhooks/${e}`], ['patch', `/webhooks/${e}`], ['delete', `/webhooks/${e}`], ['post', `/webhooks/${e}/rotate-secret`],
+          ['post', `/webhooks/${e}/test`], ['get', `/webhooks/${e}/deliveries`], ['post', `/webhooks/${e}/recover`], ['get', `/deliveries/${e}`],
+          ['post', `/deliveries/${e}/retry`]);
+      }
+      routes.push(['get', '/webhooks'], ['post', '/webhooks'], ['get', '/event-types'], ['get', '/nope'], ['put', '/webhooks']);
+      app = createAdminHost(plugin, { rateLimit: false });
+      let count = 0;
+      for (const [method, path] of routes) {
+        for (const query of method === 'get' ? queries : ['', '?x=1']) {
+          for (const body of method === 'get' || method === 'delete' ? [undefined] : bodies) {
+            for (const contentType of body === undefined ? [undefined] : ['application/json', 'text/plain']) {
+              let req = (request(app) as any)[method](`${API}${path}${query}`).set(ACME);
+              if (contentType) req = req.set('content-type', contentType).send(body as string);
+              const res = await req;
+              count += 1;
+              assert.ok(res.status < 500, `${method.toUpperCase()} ${path}${query} ${String(body).slice(0, 60)} -> ${res.status} ${res.text.slice(0, 200)}`);
+              if (res.status >= 400) {
+                assert.equal(typeof res.body.error?.code, 'string', `${method} ${path}: ${res.text.slice(0, 200)}`);
+                assert.ok(!/\n\s+at /.test(res.text), 'no stack trace');
+              }
+            }
+          }
+        }
+      }
+      assert.ok(count > 1000, `swept ${count} requests`);
+    });
+
+    it('answers odd headers with 4xx JSON', async () => {
+      const cases = [
+        request(app).post(`${API}/webhooks`).set(ACME).set('content-type', 'application/json; charset=utf-16').send('{}'),
+        request(app).post(`${API}/webhooks`).set(ACME).set('content-type', 'application/json').set('content-encoding', 'gzip').send('{}'),
+        request(app).get(`${API}/webhooks`).set('authorization', 'Bearer'),
+        request(app).get(`${API}/webhooks`).set('authorization', 'Basic Zm9vOmJhcg=='),
+        request(app).get(`${API}/webhooks`).set({ cookie: 'sid=%E0%A4%A; webhooks_csrf=%' }),
+        request(app).post(`${API}/webhooks`).set({ cookie: `${ACME_COOKIE}; webhooks_csrf=%E0%A4%A` }).set('x-csrf-token', '%E0%A4%A').send({}),
+      ];
+      for (const res of await Promise.all(cases)) {
+        assert.ok(res.status >= 400 && res.status < 500, `${(res as any).request?.url} ${res.status} ${res.text}`);
+        assert.equal(typeof res.body.error.code, 'string');
+      }
+    });
+  });
+
+  describe('OpenAPI document', () => {
+    it('is valid OpenAPI 3.1', async () => {
+      const res = await request(app).get(`${API}/openapi.json`);
+      assert.equal(res.status, 200);
+      const result = await new Validator().validate(res.body);
+      assert.equal(result.valid, true, JSON.stringify(result.errors));
+    });
+
+    it('describes exactly the routes the router serves', () => {
+      const router = (app as any).router.stack.find((l: any) => l.name === 'router').handle;
+      const served = new Set<string>();
+      for (const layer of router.stack) {
+        if (!layer.route) continue;
+        for (const method of Object.keys(layer.route.methods)) served.add(`${method} ${layer.route.path.replace(/:(\w+)/g, '{$1}')}`);
+      }
+      const documented = new Set<string>();
+      for (const [path, item] of Object.entries(buildOpenApiDocument().paths)) {
+        for (const method of Object.keys(item as object)) if (method !== 'parameters') documented.add(`${method} ${path}`);
+      }
+      assert.deepEqual([...served].sort(), [...documented].sort());
+    });
+  });
+});

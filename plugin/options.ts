@@ -4,6 +4,8 @@ import type { EncryptionKey } from './security/secret-box.js';
 import type { CustomEventTypeInput } from './events/catalogue.js';
 import type { WebhookStore } from './store/store-port.js';
 import { DEFAULT_RETRY_SCHEDULE_MS } from './delivery/retry-policy.js';
+import { assertValidEgressPolicy } from './delivery/egress-guard.js';
+import { TENANT_ID_SCHEMA } from './host/hook-context.js';
 
 /** Where the plugin keeps its data. Exactly one of these. */
 export type StorageOptions =
@@ -136,7 +138,7 @@ const schema = Joi.object({
     .min(1)
     .unique('id')
     .required(),
-  defaultTenantId: Joi.string().min(1).max(128).default('default'),
+  defaultTenantId: TENANT_ID_SCHEMA.default('default'),
   customEventTypes: Joi.array().items(Joi.object().unknown(true)).default([]),
   userMapper: Joi.function().arity(1),
   maxEventBytes: Joi.number().integer().min(1_024).max(1_048_576).default(65_536),
@@ -181,11 +183,18 @@ export function resolveOptions(input: unknown): ResolvedOptions {
       { path: 'delivery.leaseMs', message: 'must be greater than delivery.timeoutMs' },
     ]);
   }
+  // Joi does not validate (or fill in) a default object, so nested defaults are applied here.
+  const egress: EgressOptions = { allow: [], httpsOnly: false, ...value.egress };
+  try {
+    assertValidEgressPolicy(egress);
+  } catch (error) {
+    const message = `"egress.allow" ${(error as Error).message}`;
+    throw new InvalidOptionsError(`Invalid webhooks plugin options: ${message}`, [{ path: 'egress.allow', message }]);
+  }
   return {
     ...value,
     delivery,
-    // Joi does not validate (or fill in) a default object, so nested defaults are applied here.
-    egress: { allow: [], httpsOnly: false, ...value.egress },
+    egress,
     logger: value.logger ?? consoleLogger,
     clock: value.clock ?? (() => new Date()),
   };

@@ -82,7 +82,7 @@ export function createWebhooksPlugin(input: WebhooksPluginOptions): WebhooksPlug
     }]),
   ) as unknown as LifecycleHooks;
 
-  const webhooks = new WebhookService({ store, catalogue, box, recorder, egress, clock, secretOverlapMs: delivery.secretOverlapMs });
+  const webhooks = new WebhookService({ store, catalogue, box, recorder, egress, clock, secretOverlapMs: delivery.secretOverlapMs, logger });
   const deliveries = new DeliveryOperations({ store, recorder, pump, clock, leaseMs: delivery.leaseMs, owner, kick });
 
   return {

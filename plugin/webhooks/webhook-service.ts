@@ -6,6 +6,7 @@ import { generateSecret } from '../delivery/signer.js';
 import type { NormalizedContext } from '../host/hook-context.js';
 import { newId } from '../ids.js';
 import type { SecretBox } from '../security/secret-box.js';
+import type { Logger } from '../options.js';
 import type { WebhookPatch, WebhookRecord, WebhookStore } from '../store/store-port.js';
 import { DEFAULT_API_KEY_HEADER, validateWebhookInput } from './webhook-input.js';
 import { openSecrets, sealSecrets, type WebhookSecrets } from './webhook-secrets.js';
@@ -19,6 +20,7 @@ export interface WebhookServiceDeps {
   egress: EgressPolicy;
   clock: () => Date;
   secretOverlapMs: number;
+  logger: Logger;
 }
 
 /** A caller of the management operations: the tenant it acts in, and who it is (for audit events). */
@@ -142,6 +144,12 @@ export class WebhookService {
       webhook: { ...rest, api_key_header: apiKey?.header ?? null, has_authorization: authorization !== null, header_names: Object.keys(headers) },
     };
     if (changedFields) data.changed_fields = changedFields;
-    await this.deps.recorder.record(type, data, { ...ctx, idempotencyKey: null });
+    try {
+      await this.deps.recorder.record(type, data, { ...ctx, idempotencyKey: null });
+    } catch (error) {
+      // The change itself is committed (and a new secret may be on its way to the operator,
+      // shown only once): failing the request now would hide a change that happened.
+      this.deps.logger.error(`Could not record the ${type} audit event`, { webhookId: webhook.id, error: String(error) });
+    }
   }
 }

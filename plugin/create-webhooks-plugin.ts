@@ -57,6 +57,7 @@ export function createWebhooksPlugin(input: WebhooksPluginOptions): WebhooksPlug
   const egress = { allow: options.egress.allow, httpsOnly: options.egress.httpsOnly };
   const sender = new HttpSender({
     agents: createGuardedAgents(egress, { maxSockets: delivery.concurrency, maxFreeSockets: 256 }),
+    egress,
     timeoutMs: delivery.timeoutMs,
     excerptBytes: delivery.responseExcerptBytes,
     clock,
@@ -82,7 +83,9 @@ export function createWebhooksPlugin(input: WebhooksPluginOptions): WebhooksPlug
     }]),
   ) as unknown as LifecycleHooks;
 
-  const webhooks = new WebhookService({ store, catalogue, box, recorder, egress, clock, secretOverlapMs: delivery.secretOverlapMs, logger });
+  const webhooks = new WebhookService({ store, catalogue, box, recorder, egress, clock, secretOverlapMs: delivery.secretOverlapMs, logger,
+    onWebhookChanged: (id) => pump.forgetWebhook(id),
+  });
   const deliveries = new DeliveryOperations({ store, recorder, pump, clock, leaseMs: delivery.leaseMs, owner, kick });
 
   return {

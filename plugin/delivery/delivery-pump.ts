@@ -191,6 +191,11 @@ export class DeliveryPump {
     };
   }
 
+  /** Drops a webhook's cached settings, so an edit made in this process applies to the next attempt. */
+  forgetWebhook(id: string): void {
+    this.webhooks.delete(id);
+  }
+
   async resolveWebhooks(ids: readonly string[]): Promise<Map<string, ResolvedWebhook>> {
     const now = Date.now();
     const missing = [...new Set(ids)].filter((id) => {

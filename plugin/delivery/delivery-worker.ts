@@ -13,6 +13,14 @@ const MAX_JOB_RUN_MS = 30_000;
 const PRUNE_EVERY_MS = 3_600_000;
 /** A queued deliver job that nobody here started within this time is queued again. */
 const KICK_STALE_MS = 2_000;
+/**
+ * Floor of the sweep's Agenda lock lifetime. Agenda locks a recurring job ahead of its run, so
+ * a worker killed (SIGKILL, OOM) at almost any moment dies holding the sweep's lock, and until
+ * that lock expires no other worker sweeps: with the default lifetime (2+ minutes) a dead
+ * worker's leased deliveries and every due retry waited that long. The sweep is a few quick
+ * queries and safe to run twice, so a short lifetime costs nothing.
+ */
+const SWEEP_LOCK_MIN_MS = 5_000;
 
 export interface DeliveryWorkerDeps {
   store: WebhookStore;
@@ -49,8 +57,12 @@ export class DeliveryWorker {
       removeOnComplete: true,
     });
     this.agenda.on('error', (error: unknown) => deps.logger.error('Agenda error', { error: String(error) }));
-    this.agenda.define(JOB_DELIVER, () => this.track(this.deliver()), { concurrency: 1, removeOnComplete: true });
-    this.agenda.define(JOB_SWEEP, () => this.track(this.sweep()), { concurrency: 1 });
+    // lockLimit 1: a process locks only the deliver job it runs, so queued ones go to other processes.
+    this.agenda.define(JOB_DELIVER, () => this.track(this.deliver()), { concurrency: 1, lockLimit: 1, removeOnComplete: true });
+    this.agenda.define(JOB_SWEEP, () => this.track(this.sweep()), {
+      concurrency: 1,
+      lockLifetime: Math.max(SWEEP_LOCK_MIN_MS, deps.options.pollIntervalMs * 5),
+    });
     this.agenda.define(JOB_PRUNE, () => this.track(this.prune()), { concurrency: 1 });
   }
 

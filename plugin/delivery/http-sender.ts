@@ -1,6 +1,7 @@
 import got, { type Agents } from 'got';
 import type { AttemptOutcome } from '../store/store-port.js';
 import { parseRetryAfter } from './retry-policy.js';
+import { assertLiteralHostAllowed, type EgressPolicy } from './egress-guard.js';
 
 /** What one HTTP attempt produced, classed for the delivery log and the retry decision. */
 export interface SendResult {
@@ -15,6 +16,7 @@ export interface SendResult {
 
 export interface HttpSenderOptions {
   agents: Agents;
+  egress: EgressPolicy;
   timeoutMs: number;
   excerptBytes: number;
   clock: () => Date;
@@ -33,6 +35,13 @@ export class HttpSender {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     const { excerptBytes } = this.options;
+    try {
+      // Refused before a socket is opened; the agents' connect-time check stays the backstop.
+      assertLiteralHostAllowed(url, this.options.egress);
+    } catch (error) {
+      const e = error as Error & { code?: string };
+      return { outcome: classifyError(e), statusCode: null, responseExcerpt: null, errorMessage: e.message.slice(0, 500), durationMs: elapsed() };
+    }
     return new Promise<SendResult>((resolve) => {
       let statusCode: number | null = null;
       let retryAfter: string | undefined;

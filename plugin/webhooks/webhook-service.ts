@@ -21,6 +21,8 @@ export interface WebhookServiceDeps {
   clock: () => Date;
   secretOverlapMs: number;
   logger: Logger;
+  /** Told after every change, so delivery stops using cached settings (other processes re-read within seconds). */
+  onWebhookChanged: (id: string) => void;
 }
 
 /** A caller of the management operations: the tenant it acts in, and who it is (for audit events). */
@@ -96,6 +98,7 @@ export class WebhookService {
     }
     const updated = await this.deps.store.updateWebhook(ctx.tenantId, id, patch);
     if (!updated) throw new NotFoundError('Webhook');
+    this.deps.onWebhookChanged(id);
     const webhook = toWebhookView(updated, secrets);
     await this.audit('WEBHOOK_UPDATED', webhook, ctx, Object.keys(value));
     return webhook;
@@ -105,10 +108,14 @@ export class WebhookService {
     const current = await this.find(ctx.tenantId, id);
     const view = this.view(current);
     if (!(await this.deps.store.deleteWebhook(ctx.tenantId, id))) throw new NotFoundError('Webhook');
+    this.deps.onWebhookChanged(id);
     await this.audit('WEBHOOK_DELETED', view, ctx);
   }
 
-  /** A new secret signs at once; the previous ones keep signing until the overlap ends. */
+  /**
+   * A new secret signs at once in this process (within seconds in others, which re-read
+   * webhook settings every 2 s); the previous ones keep signing until the overlap ends.
+   */
   async rotateSecret(id: string, ctx: ManagementContext): Promise<{ secret: string; previous_expires_at: string }> {
     const current = await this.find(ctx.tenantId, id);
     const secrets = openSecrets(this.deps.box, id, current.secrets);
@@ -123,6 +130,7 @@ export class WebhookService {
     ];
     const updated = await this.deps.store.updateWebhook(ctx.tenantId, id, { secrets: sealSecrets(this.deps.box, id, secrets), updatedAt: now });
     if (!updated) throw new NotFoundError('Webhook');
+    this.deps.onWebhookChanged(id);
     await this.audit('WEBHOOK_UPDATED', toWebhookView(updated, secrets), ctx, ['secret']);
     return { secret, previous_expires_at: expiresAt };
   }

@@ -1,11 +1,12 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { rateLimit } from 'express-rate-limit';
+import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import Joi from 'joi';
 import type { WebhooksPlugin } from '../create-webhooks-plugin.js';
 import { InvalidOptionsError, NotFoundError, WebhooksError } from '../errors.js';
 import { TENANT_ID_SCHEMA, type NormalizedContext } from '../host/hook-context.js';
 import { ID_PATTERN } from '../ids.js';
 import { assertEmptyBody, assertNoQuery, encodeCursor, parseDeliveryListQuery, parseRecoverBody } from './admin-query.js';
+import { registerAdminUiAssets } from './admin-ui-assets.js';
 import { csrfProtection } from './csrf-protection.js';
 import { toDeliveryView } from './delivery-view.js';
 import { errorMiddleware } from './error-middleware.js';
@@ -27,8 +28,13 @@ export interface AdminRouterOptions {
   tenantOf?: (user: AdminUser, req: Request) => string;
   /** Requests per minute per user: `mutations` for writes, `testSends` for test sends. Default 120 and 10; false turns limits off. */
   rateLimit?: { mutations?: number; testSends?: number } | false;
-  /** Extra routes mounted first on the same router (the admin UI's assets, in a later module). */
+  /** Extra routes mounted first on the same router, before authentication. */
   extend?: (router: express.Router) => void;
+  /**
+   * Serve the Webhook Settings UI under `ui/`: the `<webhook-settings>` bundle and a standalone
+   * page (public: they hold no data; the API behind them still needs sign-in). Default true.
+   */
+  ui?: boolean;
 }
 
 const optionsSchema = Joi.object({
@@ -37,6 +43,7 @@ const optionsSchema = Joi.object({
   tenantOf: Joi.function(),
   rateLimit: Joi.alternatives(Joi.valid(false), Joi.object({ mutations: Joi.number().integer().min(1), testSends: Joi.number().integer().min(1) })),
   extend: Joi.function(),
+  ui: Joi.boolean(),
 });
 
 type Handler = (req: Request, res: Response) => Promise<unknown>;
@@ -60,7 +67,11 @@ export function createAdminRouter(plugin: WebhooksPlugin, input: AdminRouterOpti
   const limiter = (limit: number): RequestHandler => (limits
     ? rateLimit({
       windowMs: 60_000, limit, standardHeaders: 'draft-7', legacyHeaders: false,
-      keyGenerator: (req) => `${tenantOf(req)}:${String((req.user as AdminUser | undefined)?.id ?? (req.user as AdminUser | undefined)?._id ?? req.ip)}`,
+      // Per signed-in user (limits run after authentication); the IP only as a fallback.
+      keyGenerator: (req) => {
+        const user = req.user as AdminUser | undefined;
+        return `${tenantOf(req)}:${String(user?.id ?? user?._id ?? ipKeyGenerator(req.ip ?? ''))}`;
+      },
       handler: (_req, _res, next) => next(new WebhooksError('rate_limited', `Too many requests; the limit is ${limit} per minute`, { status: 429 })),
     })
     : (_req, _res, next) => next());
@@ -86,6 +97,7 @@ export function createAdminRouter(plugin: WebhooksPlugin, input: AdminRouterOpti
     res.setHeader('x-content-type-options', 'nosniff');
     next();
   });
+  if (options.ui !== false) registerAdminUiAssets(router);
   options.extend?.(router);
   router.get('/openapi.json', (_req, res) => {
     res.json(buildOpenApiDocument());

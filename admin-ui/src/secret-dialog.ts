@@ -1,0 +1,90 @@
+import { LitElement, css, html, nothing } from 'lit';
+import { copyText } from './clipboard.js';
+import { formatDateTime } from './format.js';
+import { openModal } from './modal.js';
+import { base, tokens } from './styles.js';
+
+export interface SecretToShow {
+  title: string;
+  webhookName: string;
+  secret: string;
+  /** When the previous secret stops signing (after a rotation). */
+  previousExpiresAt?: string;
+}
+
+/**
+ * Shows a signing secret the one time the API returns it, with a copy button and the warning
+ * that it cannot be shown again. The secret is dropped from memory when the dialog closes.
+ */
+export class WebhookSecretDialog extends LitElement {
+  static override styles = [tokens, base, css`
+    .secret-row { display: flex; gap: 0.5rem; }
+    .secret-row input { font-family: var(--_mono); font-size: 0.875rem; }
+    @media (max-width: 480px) { .secret-row { flex-direction: column; } }
+  `];
+
+  static override properties = { secret: { state: true }, copyState: { state: true } };
+  declare secret: SecretToShow | null;
+  declare copyState: 'idle' | 'copied' | 'manual';
+
+  constructor() {
+    super();
+    this.secret = null;
+    this.copyState = 'idle';
+  }
+
+  /** Resolves when the dialog closes; focus then returns to the opener, or to `fallback()` if it is gone. */
+  async show(secret: SecretToShow, fallback?: () => HTMLElement | null): Promise<void> {
+    this.secret = secret;
+    this.copyState = 'idle';
+    await this.updateComplete;
+    const dialog = this.renderRoot.querySelector('dialog')!;
+    openModal(dialog, this.renderRoot.querySelector<HTMLButtonElement>('#copy'), fallback);
+    await new Promise<void>((resolve) => dialog.addEventListener('close', () => resolve(), { once: true }));
+  }
+
+  private async copy() {
+    if (!this.secret) return;
+    const input = this.renderRoot.querySelector<HTMLInputElement>('#secret');
+    this.copyState = (await copyText(this.secret.secret, input)) ? 'copied' : 'manual';
+  }
+
+  private onClose() {
+    this.secret = null;
+    this.copyState = 'idle';
+  }
+
+  override render() {
+    const s = this.secret;
+    return html`
+      <dialog aria-labelledby="secret-title" aria-describedby="secret-warning" @close=${this.onClose}>
+        ${s ? html`
+          <form method="dialog" class="dialog-body">
+            <h2 id="secret-title">${s.title}</h2>
+            <p>Receivers of <strong>${s.webhookName}</strong> verify each request's <code>webhook-signature</code>
+              header with this secret (Standard Webhooks, HMAC-SHA256).</p>
+            <div>
+              <label for="secret">Signing secret</label>
+              <div class="secret-row">
+                <input id="secret" type="text" readonly .value=${s.secret} spellcheck="false" autocomplete="off"
+                  @focus=${(e: FocusEvent) => (e.target as HTMLInputElement).select()}>
+                <button id="copy" type="button" class="primary" @click=${this.copy}>
+                  ${this.copyState === 'copied' ? 'Copied' : 'Copy secret'}
+                </button>
+              </div>
+              <p class="small" role="status">${this.copyState === 'copied' ? 'Secret copied to the clipboard.'
+                : this.copyState === 'manual' ? 'Copying is blocked here: the secret is selected, press Ctrl+C (⌘C) to copy it.' : ''}</p>
+            </div>
+            <p id="secret-warning" class="notice warning"><strong>Copy it now: it will not be shown again.</strong>
+              If it is lost, rotate the secret to get a new one.</p>
+            ${s.previousExpiresAt ? html`<p class="notice">The previous secret keeps signing until
+              <strong>${formatDateTime(s.previousExpiresAt)}</strong>, so receivers can switch over without missing requests.</p>` : nothing}
+            <div class="dialog-actions">
+              <button value="done">I have saved the secret</button>
+            </div>
+          </form>` : nothing}
+      </dialog>`;
+  }
+}
+
+if (!customElements.get('webhook-secret-dialog')) customElements.define('webhook-secret-dialog', WebhookSecretDialog);

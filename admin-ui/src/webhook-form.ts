@@ -1,0 +1,391 @@
+import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
+import { ApiError, type AdminApiClient } from './api-client.js';
+import type { EventType, Webhook, WebhookInput } from './api-types.js';
+import './event-picker.js';
+import { normalizeSelection } from './event-selection.js';
+import { FIELD_LABELS, emptyErrors, hasErrors, mapApiErrors, type FieldErrors, type FieldKey } from './field-errors.js';
+import './headers-editor.js';
+import { headerRow, type HeaderRow } from './headers-editor.js';
+import { base, tokens } from './styles.js';
+
+export interface SavedDetail {
+  webhook: Webhook;
+  /** The signing secret, present only right after a create. */
+  secret?: string;
+  created: boolean;
+  changed: boolean;
+}
+
+const DEFAULT_API_KEY_HEADER = 'x-api-key';
+
+/**
+ * Create or edit one webhook: the fields of cidaas' "Create Webhook" view (name, events,
+ * notification type, URL, API key) plus description, authorization value, custom headers and
+ * enabled. Saves through the admin API and shows its validation errors next to the fields.
+ * Fires `webhook-saved` (detail {@link SavedDetail}) and `webhook-cancel`.
+ */
+export class WebhookForm extends LitElement {
+  static override styles = [tokens, base, css`
+    :host { display: block; }
+    form { display: grid; gap: 1.25rem; }
+    header { display: grid; gap: 0.25rem; }
+    h2:focus { outline: none; }
+    h2:focus-visible { outline: 3px solid var(--_focus); }
+    section { display: grid; gap: 0; border-top: 1px solid var(--_border); padding-top: 1rem; }
+    section > h3 { font-size: 1rem; margin-bottom: 0.75rem; }
+    .two { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 2fr); gap: 0 0.75rem; }
+    .stored { display: flex; flex-wrap: wrap; align-items: center; gap: 0.25rem 0.75rem; font-size: 0.875rem; margin-top: 0.3rem; }
+    .switch { display: flex; gap: 0.6rem; align-items: flex-start; font-weight: 400; cursor: pointer; }
+    .switch input { margin-top: 0.2rem; }
+    .switch strong { display: block; }
+    .summary { display: grid; gap: 0.4rem; }
+    .summary h3 { font-size: 1rem; color: var(--_danger); }
+    .summary ul { margin: 0; padding-left: 1.1rem; }
+    .summary:focus { outline: 3px solid var(--_focus); }
+    .actions { display: flex; gap: 0.6rem; justify-content: flex-end; flex-wrap: wrap; padding-top: 1rem; border-top: 1px solid var(--_border); }
+    section > .hint, .after { margin-bottom: 0.9rem; }
+    select { max-width: 20rem; }
+    textarea { min-height: 4.5rem; resize: vertical; }
+    @media (max-width: 560px) {
+      .two { grid-template-columns: 1fr; }
+      .actions > button { flex: 1 1 auto; }
+    }
+  `];
+
+  static override properties = {
+    client: { attribute: false },
+    catalogue: { attribute: false },
+    categories: { attribute: false },
+    webhook: { attribute: false },
+    name: { state: true },
+    description: { state: true },
+    url: { state: true },
+    enabled: { state: true },
+    events: { state: true },
+    apiKeyHeader: { state: true },
+    apiKeyValue: { state: true },
+    removeApiKey: { state: true },
+    authorization: { state: true },
+    removeAuthorization: { state: true },
+    headerRows: { state: true },
+    errors: { state: true },
+    headerRowErrors: { state: true },
+    submitting: { state: true },
+  };
+
+  declare client: AdminApiClient;
+  declare catalogue: EventType[];
+  declare categories: string[];
+  /** The webhook being edited; null to create one. */
+  declare webhook: Webhook | null;
+  declare name: string;
+  declare description: string;
+  declare url: string;
+  declare enabled: boolean;
+  declare events: string[];
+  declare apiKeyHeader: string;
+  declare apiKeyValue: string;
+  declare removeApiKey: boolean;
+  declare authorization: string;
+  declare removeAuthorization: boolean;
+  declare headerRows: HeaderRow[];
+  declare errors: FieldErrors;
+  declare headerRowErrors: Record<string, string>;
+  declare submitting: boolean;
+
+  constructor() {
+    super();
+    this.catalogue = [];
+    this.categories = [];
+    this.webhook = null;
+    this.reset();
+  }
+
+  private reset() {
+    const w = this.webhook;
+    this.name = w?.name ?? '';
+    this.description = w?.description ?? '';
+    this.url = w?.url ?? '';
+    this.enabled = w?.enabled ?? true;
+    this.events = w ? [...w.events] : [];
+    this.apiKeyHeader = w?.api_key?.header ?? '';
+    this.apiKeyValue = '';
+    this.removeApiKey = false;
+    this.authorization = '';
+    this.removeAuthorization = false;
+    this.headerRows = w ? Object.entries(w.headers).map(([name, masked]) => headerRow(name, '', masked)) : [];
+    this.errors = emptyErrors();
+    this.headerRowErrors = {};
+    this.submitting = false;
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>) {
+    if (changed.has('webhook')) this.reset();
+  }
+
+  /** Focuses the view's heading, so a screen reader announces the form. */
+  focusHeading() {
+    this.renderRoot.querySelector<HTMLElement>('h2')?.focus();
+  }
+
+  private get editing(): boolean {
+    return this.webhook !== null;
+  }
+
+  private headersChanged(): boolean {
+    const original = Object.keys(this.webhook?.headers ?? {});
+    const rows = this.headerRows.filter((r) => r.name.trim() || r.value);
+    return rows.length !== original.length || rows.some((r, i) => r.name.trim() !== original[i] || r.value !== '');
+  }
+
+  /** Checks what the API cannot check for us (masked values), then builds the body to send. */
+  private build(): { body: WebhookInput; errors: FieldErrors; rowErrors: Record<string, string> } {
+    const errors = emptyErrors();
+    const rowErrors: Record<string, string> = {};
+    const w = this.webhook;
+    const body: WebhookInput = {};
+    const name = this.name.trim();
+    const description = this.description.trim();
+    const url = this.url.trim();
+    const events = normalizeSelection(this.events);
+    if (!name) errors.fields.name = 'Enter a name for the webhook';
+    if (!url) errors.fields.url = 'Enter the URL the webhook sends its requests to';
+    if (events.length === 0) errors.fields.events = 'Choose at least one event';
+    if (!w || name !== w.name) body.name = name;
+    if (w ? description !== w.description : description) body.description = description;
+    if (!w || url !== w.url) body.url = url;
+    if (!w || events.join('\n') !== normalizeSelection(w.events).join('\n')) body.events = events;
+    if (!w) body.notification_type = 'REST';
+    if (!w || this.enabled !== w.enabled) body.enabled = this.enabled;
+
+    const header = this.apiKeyHeader.trim();
+    if (this.removeApiKey) {
+      body.api_key = null;
+    } else if (this.apiKeyValue) {
+      body.api_key = { value: this.apiKeyValue, ...(header ? { header } : {}) };
+    } else if (w?.api_key && header !== w.api_key.header) {
+      errors.fields['api_key.value'] = 'Enter the API key again to change the header it is sent in';
+    } else if (!w?.api_key && header) {
+      errors.fields['api_key.value'] = 'Enter the API key, or clear its header name';
+    }
+    if (this.removeAuthorization) body.authorization = null;
+    else if (this.authorization) body.authorization = this.authorization;
+
+    if (this.headersChanged()) {
+      const headers: Record<string, string> = {};
+      for (const row of this.headerRows) {
+        const rowName = row.name.trim();
+        if (!rowName && !row.value) continue;
+        if (!rowName) rowErrors[`#${row.key}`] = 'Enter the header name';
+        else if (!row.value) rowErrors[`#${row.key}`] = row.masked ? 'Enter this value again: saving changed headers replaces them all' : 'Enter a value for this header';
+        else if (Object.keys(headers).some((k) => k.toLowerCase() === rowName.toLowerCase())) rowErrors[`#${row.key}`] = 'This header is listed twice';
+        else headers[rowName] = row.value;
+      }
+      body.headers = headers;
+    }
+    return { body, errors, rowErrors };
+  }
+
+  private async submit(event: Event) {
+    event.preventDefault();
+    if (this.submitting) return;
+    const { body, errors, rowErrors } = this.build();
+    if (hasErrors(errors) || Object.keys(rowErrors).length > 0) {
+      await this.showErrors(errors, rowErrors);
+      return;
+    }
+    if (this.webhook && Object.keys(body).length === 0) {
+      this.dispatchEvent(new CustomEvent<SavedDetail>('webhook-saved', { detail: { webhook: this.webhook, created: false, changed: false }, bubbles: true, composed: true }));
+      return;
+    }
+    this.submitting = true;
+    try {
+      const saved = this.webhook
+        ? { webhook: await this.client.updateWebhook(this.webhook.id, body), created: false, changed: true }
+        : await this.client.createWebhook(body).then(({ secret, ...webhook }) => ({ webhook, secret, created: true, changed: true }));
+      this.errors = emptyErrors();
+      this.dispatchEvent(new CustomEvent<SavedDetail>('webhook-saved', { detail: saved, bubbles: true, composed: true }));
+    } catch (error) {
+      const apiError = error instanceof ApiError ? error : new ApiError(0, 'unknown', String(error));
+      const mapped = apiError.status === 400 ? mapApiErrors(apiError, body.events ?? []) : { ...emptyErrors(), general: [apiError.message] };
+      await this.showErrors(mapped, {});
+    } finally {
+      this.submitting = false;
+    }
+  }
+
+  private async showErrors(errors: FieldErrors, rowErrors: Record<string, string>) {
+    this.errors = errors;
+    this.headerRowErrors = rowErrors;
+    await this.updateComplete;
+    this.renderRoot.querySelector<HTMLElement>('#error-summary')?.focus();
+  }
+
+  private focusField(key: FieldKey | 'headers') {
+    const ids: Partial<Record<FieldKey, string>> = {
+      name: 'name', description: 'description', url: 'url', notification_type: 'notification-type',
+      'api_key.header': 'api-key-header', 'api_key.value': 'api-key-value', authorization: 'authorization', enabled: 'enabled',
+    };
+    if (key === 'events') this.renderRoot.querySelector<HTMLElement>('webhook-event-picker')?.focus();
+    else if (key === 'headers') this.renderRoot.querySelector<HTMLElement>('webhook-headers-editor')?.focus();
+    else this.renderRoot.querySelector<HTMLElement>(`#${ids[key]}`)?.focus();
+  }
+
+  private clearError(key: FieldKey) {
+    if (!this.errors.fields[key]) return;
+    const fields = { ...this.errors.fields };
+    delete fields[key];
+    this.errors = { ...this.errors, fields };
+  }
+
+  /** aria attributes and the message paragraph of a field with an error. */
+  private describe(key: FieldKey, id: string, hint?: string) {
+    const error = this.errors.fields[key];
+    const describedBy = [hint, error ? `${id}-error` : ''].filter(Boolean).join(' ');
+    return {
+      invalid: error ? 'true' : 'false',
+      describedBy: describedBy || nothing,
+      message: error ? html`<p id="${id}-error" class="field-error">${error}</p>` : nothing,
+    };
+  }
+
+  private renderSummary() {
+    const items: Array<{ key: FieldKey | 'headers' | null; text: string }> = [];
+    for (const [key, message] of Object.entries(this.errors.fields) as Array<[FieldKey, string]>) {
+      items.push({ key, text: `${FIELD_LABELS[key]}: ${message}` });
+    }
+    const headerMessages = [...Object.values(this.errors.headers), ...Object.values(this.headerRowErrors)];
+    if (headerMessages.length) items.push({ key: 'headers', text: `${FIELD_LABELS.headers}: ${headerMessages.join(' ')}` });
+    for (const text of this.errors.general) items.push({ key: null, text });
+    if (items.length === 0) return nothing;
+    const count = items.length;
+    return html`
+      <div id="error-summary" class="notice error summary" tabindex="-1" aria-labelledby="summary-title">
+        <h3 id="summary-title">${count === 1 ? 'There is a problem' : `There are ${count} problems`}</h3>
+        <ul>${items.map((i) => html`<li>${i.key ? html`<button type="button" class="link" @click=${() => this.focusField(i.key!)}>${i.text}</button>` : i.text}</li>`)}</ul>
+      </div>`;
+  }
+
+  override render() {
+    const w = this.webhook;
+    const name = this.describe('name', 'name');
+    const description = this.describe('description', 'description', 'description-hint');
+    const url = this.describe('url', 'url', 'url-hint');
+    const apiHeader = this.describe('api_key.header', 'api-key-header');
+    const apiValue = this.describe('api_key.value', 'api-key-value', 'api-key-hint');
+    const auth = this.describe('authorization', 'authorization', 'authorization-hint');
+    const headerErrors = { ...this.errors.headers, ...this.headerRowErrors };
+    return html`
+      <form novalidate @submit=${this.submit} aria-labelledby="form-title">
+        <header>
+          <h2 id="form-title" tabindex="-1">${w ? `Edit webhook “${w.name}”` : 'Create webhook'}</h2>
+          <p class="muted">${w ? 'Secrets you leave empty keep their stored values.' : 'Fields marked * are required.'}</p>
+        </header>
+        ${this.renderSummary()}
+
+        <section aria-labelledby="general-title">
+          <h3 id="general-title">General</h3>
+          <div class="field">
+            <label for="name">Webhook name *</label>
+            <input id="name" type="text" .value=${this.name} maxlength="100" required autocomplete="off"
+              aria-invalid=${name.invalid} aria-describedby=${name.describedBy}
+              @input=${(e: Event) => { this.name = (e.target as HTMLInputElement).value; this.clearError('name'); }}>
+            ${name.message}
+          </div>
+          <div class="field">
+            <label for="description">Description <span class="muted small">(optional)</span></label>
+            <p id="description-hint" class="hint">What the receiving system does with these events.</p>
+            <textarea id="description" .value=${this.description} maxlength="500" rows="2"
+              aria-invalid=${description.invalid} aria-describedby=${description.describedBy}
+              @input=${(e: Event) => { this.description = (e.target as HTMLTextAreaElement).value; this.clearError('description'); }}></textarea>
+            ${description.message}
+          </div>
+        </section>
+
+        <section>
+          <webhook-event-picker .catalogue=${this.catalogue} .categories=${this.categories} .value=${this.events}
+            .error=${this.errors.fields.events ?? null}
+            @change=${(e: Event) => { this.events = (e.target as HTMLElement & { value: string[] }).value; this.clearError('events'); }}></webhook-event-picker>
+        </section>
+
+        <section aria-labelledby="endpoint-title">
+          <h3 id="endpoint-title">Endpoint</h3>
+          <div class="field">
+            <label for="notification-type">Notification type</label>
+            <select id="notification-type" aria-describedby="notification-type-hint">
+              <option value="REST" selected>REST</option>
+            </select>
+            <p id="notification-type-hint" class="hint">REST: each event is sent as an HTTP POST with a JSON body.</p>
+          </div>
+          <div class="field">
+            <label for="url">URL *</label>
+            <p id="url-hint" class="hint">Where the requests go, e.g. https://crm.example.com/hooks/identity</p>
+            <input id="url" type="url" inputmode="url" .value=${this.url} maxlength="2048" required autocomplete="off" spellcheck="false"
+              aria-invalid=${url.invalid} aria-describedby=${url.describedBy}
+              @input=${(e: Event) => { this.url = (e.target as HTMLInputElement).value; this.clearError('url'); }}>
+            ${url.message}
+          </div>
+        </section>
+
+        <section aria-labelledby="auth-title">
+          <h3 id="auth-title">Receiver authentication</h3>
+          <p class="hint">Every request is signed (<code>webhook-signature</code>); these add credentials the receiver may also check.</p>
+          <div class="two">
+            <div class="field">
+              <label for="api-key-header">API key header</label>
+              <input id="api-key-header" type="text" .value=${this.apiKeyHeader} placeholder=${DEFAULT_API_KEY_HEADER} autocomplete="off" spellcheck="false"
+                ?disabled=${this.removeApiKey} aria-invalid=${apiHeader.invalid} aria-describedby=${apiHeader.describedBy}
+                @input=${(e: Event) => { this.apiKeyHeader = (e.target as HTMLInputElement).value; this.clearError('api_key.header'); this.clearError('api_key.value'); }}>
+              ${apiHeader.message}
+            </div>
+            <div class="field">
+              <label for="api-key-value">API key</label>
+              <input id="api-key-value" type="password" .value=${this.apiKeyValue} autocomplete="new-password" spellcheck="false"
+                placeholder=${w?.api_key ? `Stored: ${w.api_key.value} (leave empty to keep)` : ''} ?disabled=${this.removeApiKey}
+                aria-invalid=${apiValue.invalid} aria-describedby=${apiValue.describedBy}
+                @input=${(e: Event) => { this.apiKeyValue = (e.target as HTMLInputElement).value; this.clearError('api_key.value'); }}>
+              ${apiValue.message}
+            </div>
+          </div>
+          <p id="api-key-hint" class="hint after">Sent in the header above (default <code>${DEFAULT_API_KEY_HEADER}</code>) with every request.</p>
+          ${w?.api_key ? html`<p class="stored">${this.removeApiKey
+            ? html`<span>The API key will be removed when you save.</span><button type="button" class="link" @click=${() => { this.removeApiKey = false; }}>Keep the API key</button>`
+            : html`<button type="button" class="link" @click=${() => { this.removeApiKey = true; this.apiKeyValue = ''; }}>Remove the API key</button>`}</p>` : nothing}
+
+          <div class="field">
+            <label for="authorization">Authorization value <span class="muted small">(optional)</span></label>
+            <p id="authorization-hint" class="hint">Sent as the <code>Authorization</code> header, e.g. <code>Bearer &lt;token&gt;</code> or <code>Basic &lt;base64&gt;</code>.</p>
+            <input id="authorization" type="password" .value=${this.authorization} autocomplete="new-password" spellcheck="false"
+              placeholder=${w?.authorization ? `Stored: ${w.authorization} (leave empty to keep)` : ''} ?disabled=${this.removeAuthorization}
+              aria-invalid=${auth.invalid} aria-describedby=${auth.describedBy}
+              @input=${(e: Event) => { this.authorization = (e.target as HTMLInputElement).value; this.clearError('authorization'); }}>
+            ${auth.message}
+            ${w?.authorization ? html`<p class="stored">${this.removeAuthorization
+              ? html`<span>The authorization value will be removed when you save.</span><button type="button" class="link" @click=${() => { this.removeAuthorization = false; }}>Keep it</button>`
+              : html`<button type="button" class="link" @click=${() => { this.removeAuthorization = true; this.authorization = ''; }}>Remove the authorization value</button>`}</p>` : nothing}
+          </div>
+
+          <webhook-headers-editor .rows=${this.headerRows} .errors=${headerErrors} .editing=${this.editing}
+            .groupError=${this.errors.fields.headers ?? null}
+            @change=${(e: Event) => { this.headerRows = (e.target as HTMLElement & { rows: HeaderRow[] }).rows; this.headerRowErrors = {}; this.errors = { ...this.errors, headers: {} }; }}></webhook-headers-editor>
+        </section>
+
+        <section aria-labelledby="state-title">
+          <h3 id="state-title">State</h3>
+          <label class="switch">
+            <input id="enabled" type="checkbox" .checked=${this.enabled} @change=${(e: Event) => { this.enabled = (e.target as HTMLInputElement).checked; }}>
+            <span><strong>Enabled</strong><span class="muted small">Deliver events to this URL. A disabled webhook keeps its settings and log.</span></span>
+          </label>
+          ${w && !w.enabled && w.status.reason ? html`<p class="notice warning small">Disabled: ${w.status.reason}. Enabling it again starts a fresh failure window.</p>` : nothing}
+        </section>
+
+        <div class="actions">
+          <button type="button" @click=${() => this.dispatchEvent(new CustomEvent('webhook-cancel', { bubbles: true, composed: true }))}>Cancel</button>
+          <button type="submit" class="primary" aria-disabled=${this.submitting ? 'true' : 'false'} aria-busy=${this.submitting ? 'true' : 'false'}>
+            ${this.submitting ? 'Saving…' : w ? 'Save changes' : 'Create'}</button>
+        </div>
+      </form>`;
+  }
+}
+
+if (!customElements.get('webhook-form')) customElements.define('webhook-form', WebhookForm);

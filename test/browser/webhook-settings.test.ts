@@ -1,0 +1,318 @@
+import assert from 'node:assert/strict';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { Webhook as StandardWebhook } from 'standardwebhooks';
+import { buildAdminUi } from '../../admin-ui/build.js';
+import type { WebhooksPlugin } from '../../plugin/index.js';
+import { createAdminHost } from '../support/admin-host.js';
+import {
+  CHROMIUM_PATH, chromiumAvailable, focusedElement, horizontalOverflow, launchChromium, screenshot, unnamedControls, watchPage,
+} from '../support/browser.js';
+import { eventually, startTestPlugin } from '../support/plugin-fixture.js';
+import { TestReceiver } from '../support/receiver.js';
+
+const API = '/admin/webhooks/api';
+
+describe('Webhook Settings UI in Chromium', function () {
+  this.timeout(60_000);
+  let browser: Browser;
+  let plugin: WebhooksPlugin;
+  let receiver: TestReceiver;
+  let server: Server;
+  let origin: string;
+  const contexts: BrowserContext[] = [];
+
+  before(async function () {
+    if (!chromiumAvailable()) {
+      console.log(`    (skipped: no Chromium at ${CHROMIUM_PATH}; apt-get install chromium, or set CHROMIUM_PATH)`);
+      this.skip();
+    }
+    await buildAdminUi();
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+
+  beforeEach(async () => {
+    receiver = await new TestReceiver().start();
+    ({ plugin } = await startTestPlugin());
+    const app = createAdminHost(plugin);
+    server = await new Promise<Server>((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterEach(async () => {
+    for (const context of contexts.splice(0)) await context.close().catch(() => undefined);
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    await plugin.stop();
+    await receiver.stop();
+  });
+
+  /** A browser context signed in as alice through the host's session cookie (the CSRF path). */
+  async function signedInPage(viewport = { width: 1280, height: 900 }, signedIn = true): Promise<Page> {
+    const context = await browser.newContext({ viewport, reducedMotion: 'reduce', colorScheme: 'light' });
+    contexts.push(context);
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
+    if (signedIn) await context.addCookies([{ name: 'sid', value: 'session-alice', domain: '127.0.0.1', path: '/' }]);
+    return context.newPage();
+  }
+
+  /** Focus moves after renders and animation frames: wait briefly for it. */
+  async function expectFocus(page: Page, check: (f: { tag: string; id: string; text: string }) => boolean, message = 'focus') {
+    try {
+      await eventually(async () => check(await focusedElement(page)), 2_000);
+    } catch {
+      assert.fail(`${message}: focus is on ${JSON.stringify(await focusedElement(page))}`);
+    }
+  }
+
+  const hooksOfAcme = () => plugin.store.listWebhooks('acme');
+  const acme = () => plugin.context({ tenantId: 'acme' }, 'default');
+
+  it('creates, tests, inspects, edits, disables, rotates and deletes a webhook as an operator would', async () => {
+    const page = await signedInPage();
+    const watch = watchPage(page);
+    watch.expect({ method: 'POST', path: /\/webhooks$/, status: 400 });
+    await page.goto(`${origin}${API}/ui/`);
+
+    // Empty state.
+    await page.getByRole('heading', { name: 'No webhooks yet — create one' }).waitFor();
+    await screenshot(page, '01-empty');
+    await page.getByRole('button', { name: '+ Create webhook' }).click();
+    await page.getByRole('heading', { name: 'Create webhook' }).waitFor();
+    await expectFocus(page, (f) => f.text === 'Create webhook', 'the form heading takes focus');
+
+    // Fill the form as cidaas' Create Webhook view asks, plus our extras.
+    await page.getByLabel('Webhook name *').fill('CRM sync');
+    await page.getByLabel('Description').fill('Keeps the CRM user list in step');
+    await page.getByRole('checkbox', { name: /^USER_\*/ }).check();
+    await page.getByLabel('Search event types').fill('role was created');
+    await page.getByRole('checkbox', { name: /ROLE_CREATED/ }).check();
+    await page.getByLabel('Search event types').fill('');
+    await page.getByText('event types selected').first().waitFor();
+    await page.getByLabel('URL *').fill('ftp://x');
+    await page.getByLabel('API key header').fill('x-crm-key');
+    await page.getByLabel('API key', { exact: true }).fill('api-key-0123456789abcdef');
+    await page.getByRole('button', { name: '+ Add header' }).click();
+    await expectFocus(page, (f) => f.id.startsWith('h-name-'), 'a new header row focuses its name');
+    await page.getByLabel('Header 1 name').fill('x-tenant');
+    await page.getByLabel('Header 1 value').fill('acme-tenant-header-value');
+    assert.deepEqual(await unnamedControls(page), [], 'every control of the form has an accessible name');
+    await page.getByRole('button', { name: 'Create', exact: true }).click();
+
+    // The API refuses the URL: the message sits next to the field, which says it is invalid.
+    const url = page.locator('#url');
+    await page.locator('#url-error').waitFor();
+    assert.match(await page.locator('#url-error').innerText(), /https:\/\/ or http:\/\//);
+    assert.equal(await url.getAttribute('aria-invalid'), 'true');
+    assert.match(String(await url.getAttribute('aria-describedby')), /url-error/);
+    assert.match(await page.locator('#error-summary').innerText(), /URL: The URL must start with/);
+    await expectFocus(page, (f) => f.id === 'error-summary', 'the error summary takes focus');
+    await screenshot(page, '02-field-error');
+    await page.locator('#error-summary').getByRole('button').click();
+    await expectFocus(page, (f) => f.id === 'url', 'the summary links to the field');
+    assert.equal(await hooksOfAcme().then((h) => h.length), 0);
+
+    await url.fill(`${receiver.url}/hooks/crm`);
+    assert.equal(await url.getAttribute('aria-invalid'), 'false', 'typing clears the error');
+    await page.getByRole('button', { name: 'Create', exact: true }).click();
+
+    // The secret, once, with a copy button; Escape closes the dialog.
+    const secretDialog = page.getByRole('dialog', { name: /copy its signing secret/ });
+    await secretDialog.waitFor();
+    const secret = await page.locator('#secret').inputValue();
+    assert.match(secret, /^whsec_[A-Za-z0-9+/]{43}=$/);
+    await page.getByText('it will not be shown again').waitFor();
+    await page.getByRole('button', { name: 'Copy secret' }).click();
+    await page.getByText('Secret copied to the clipboard.').waitFor();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), secret);
+    await screenshot(page, '03-secret');
+    await page.keyboard.press('Escape');
+    await secretDialog.waitFor({ state: 'hidden' });
+    await expectFocus(page, (f) => /Send test CRM sync/.test(f.text), 'focus lands on the new webhook');
+
+    // Listed, with its events and state.
+    const [stored] = await hooksOfAcme();
+    assert.deepEqual(stored.events, ['USER_*', 'ROLE_CREATED']);
+    const card = page.locator(`li[data-id="${stored.id}"]`);
+    await card.getByRole('heading', { name: 'CRM sync' }).waitFor();
+    assert.match(await card.innerText(), /USER_\*[\s\S]*ROLE_CREATED/);
+    assert.match(await card.innerText(), /Enabled/);
+    assert.match(await card.innerText(), /No deliveries yet/);
+    assert.match(await card.innerText(), /API key in x-crm-key · 1 custom header/);
+    assert.deepEqual(await unnamedControls(page), [], 'every control of the list has an accessible name');
+
+    // A test send reaches the receiver, signed with the secret just shown, with the credentials.
+    await card.getByRole('button', { name: 'Send test CRM sync' }).click();
+    await card.locator('[data-test-result="success"]').waitFor();
+    assert.match(await card.locator('[data-test-result]').innerText(), /Test delivered: HTTP 200 in \d+ ms[\s\S]*ok/);
+    assert.equal(receiver.requests.length, 1);
+    const sent = receiver.requests[0];
+    const verified = new StandardWebhook(secret).verify(sent.body, sent.headers as Record<string, string>) as { event_type: string };
+    assert.equal(verified.event_type, 'WEBHOOK_TEST');
+    assert.equal(sent.headers['x-crm-key'], 'api-key-0123456789abcdef');
+    assert.equal(sent.headers['x-tenant'], 'acme-tenant-header-value');
+    await card.getByText(/100%/).waitFor();
+    await page.getByRole('status').filter({ hasText: 'Test event delivered to CRM sync' }).waitFor();
+    await screenshot(page, '04-list-after-test');
+
+    // Real events, more than one page of the log.
+    for (let i = 0; i < 21; i += 1) await plugin.hooks.userLogin({ user: { id: `u${i}` } }, { tenantId: 'acme' });
+    await receiver.waitFor(22);
+    await eventually(async () => (await plugin.store.listDeliveries('acme', stored.id, { limit: 100 })).every((d) => d.status === 'succeeded'));
+
+    // The delivery log: pages, filters, details, resend, recover.
+    await card.getByRole('button', { name: 'Delivery log CRM sync' }).click();
+    await page.getByRole('heading', { name: 'Delivery log: CRM sync' }).waitFor();
+    const rows = page.locator('tbody tr');
+    await eventually(async () => (await rows.count()) === 20);
+    assert.ok(!(await page.locator('tbody').innerText()).includes('Pending'));
+    await page.getByRole('button', { name: 'Load more' }).click();
+    await eventually(async () => (await rows.count()) === 22);
+    assert.match(await rows.last().innerText(), /WEBHOOK_TEST[\s\S]*Succeeded/);
+    await expectFocus(page, (f) => /^Details/.test(f.text), 'focus continues at the first new row');
+    assert.deepEqual(await unnamedControls(page), [], 'every control of the log has an accessible name');
+    await screenshot(page, '05-delivery-log');
+
+    await page.getByLabel('Event type').selectOption('WEBHOOK_TEST');
+    await eventually(async () => (await rows.count()) === 1);
+    await page.getByLabel('Status').selectOption('failed');
+    await page.getByText('No delivery matches these filters.').waitFor();
+    await page.getByLabel('Status').selectOption('');
+    await eventually(async () => (await rows.count()) === 1);
+
+    await rows.first().getByRole('button', { name: /^Details/ }).click();
+    const detail = page.getByRole('dialog', { name: /Delivery of WEBHOOK_TEST/ });
+    await detail.getByText('Attempt 1', { exact: true }).waitFor();
+    await detail.getByText('Request headers (').click();
+    const detailText = await detail.innerText();
+    assert.match(detailText, /HTTP 200/);
+    assert.match(detailText, /webhook-signature/);
+    assert.match(detailText, /x-crm-key\s+\*\*\*\*cdef/, 'credentials appear masked');
+    assert.ok(!detailText.includes('api-key-0123'), 'the API key is never shown');
+    assert.match(detailText, /"event_type": "WEBHOOK_TEST"/);
+    await screenshot(page, '06-delivery-detail');
+    await page.keyboard.press('Escape');
+    await detail.waitFor({ state: 'hidden' });
+    await expectFocus(page, (f) => /^Details/.test(f.text), 'focus returns to the opener');
+
+    await rows.first().getByRole('button', { name: /^Resend/ }).click();
+    await receiver.waitFor(23);
+    await eventually(async () => /Succeeded[\s\S]*\b2\b/.test(await rows.first().innerText()));
+    await page.getByRole('button', { name: 'Recover' }).click();
+    await page.getByText(/No failed deliveries since/).waitFor();
+    await page.getByRole('button', { name: '← Back to webhooks' }).click();
+    await expectFocus(page, (f) => /Delivery log CRM sync/.test(f.text));
+
+    // Edit.
+    await card.getByRole('button', { name: 'Edit CRM sync' }).click();
+    await page.getByRole('heading', { name: 'Edit webhook “CRM sync”' }).waitFor();
+    assert.equal(await page.getByLabel('Webhook name *').inputValue(), 'CRM sync');
+    assert.equal(await page.getByLabel('API key', { exact: true }).getAttribute('placeholder'), 'Stored: ****cdef (leave empty to keep)');
+    await page.getByLabel('Webhook name *').fill('CRM sync v2');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await card.getByRole('heading', { name: 'CRM sync v2' }).waitFor();
+    const edited = await plugin.webhooks.get('acme', stored.id);
+    assert.equal(edited.name, 'CRM sync v2');
+    assert.deepEqual(edited.api_key, { header: 'x-crm-key', value: '****cdef' }, 'secrets left empty are kept');
+
+    // Disable.
+    await card.getByRole('button', { name: 'Disable CRM sync v2' }).click();
+    await card.getByText('Disabled', { exact: true }).waitFor();
+    assert.equal((await plugin.webhooks.get('acme', stored.id)).enabled, false);
+    await expectFocus(page, (f) => /Enable CRM sync v2/.test(f.text));
+
+    // Rotate: confirm, then the new secret once, with when the old one expires.
+    await card.getByRole('button', { name: 'Rotate secret CRM sync v2' }).click();
+    await page.getByRole('dialog', { name: /Rotate the signing secret/ }).getByRole('button', { name: 'Rotate secret' }).click();
+    const rotated = page.getByRole('dialog', { name: 'New signing secret' });
+    await rotated.getByText('The previous secret keeps signing until').waitFor();
+    assert.notEqual(await page.locator('#secret').inputValue(), secret);
+    await screenshot(page, '07-rotated-secret');
+    await rotated.getByRole('button', { name: 'I have saved the secret' }).click();
+    await rotated.waitFor({ state: 'hidden' });
+
+    // Delete: Escape cancels; the confirm button deletes.
+    await card.getByRole('button', { name: 'Delete CRM sync v2' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Delete “CRM sync v2”?' });
+    await confirm.waitFor();
+    await expectFocus(page, (f) => f.text === 'Cancel', 'the safe answer has focus');
+    await screenshot(page, '08-confirm-delete');
+    await page.keyboard.press('Escape');
+    await confirm.waitFor({ state: 'hidden' });
+    assert.equal((await hooksOfAcme()).length, 1);
+    await card.getByRole('button', { name: 'Delete CRM sync v2' }).click();
+    await confirm.getByRole('button', { name: 'Delete webhook' }).click();
+    await page.getByRole('heading', { name: 'No webhooks yet — create one' }).waitFor();
+    assert.equal((await hooksOfAcme()).length, 0);
+    await page.getByRole('status').filter({ hasText: 'Deleted CRM sync v2.' }).waitFor();
+
+    assert.deepEqual(watch.problems, []);
+  });
+
+  it('fits a 375 px phone screen without sideways scrolling', async () => {
+    await plugin.webhooks.create({
+      name: 'Billing with a rather long name for a phone', url: `${receiver.url}/a/very/long/path/that/must/wrap/on/small/screens?with=query`,
+      events: ['USER_*', 'ROLE_*', 'MFA_VERIFIED', 'USER_LOGIN_FAILURE', 'GROUP_*', 'APP_*', 'TENANT_CREATED'],
+    }, acme());
+    await plugin.webhooks.create({ name: 'Audit', url: `${receiver.url}/audit`, events: ['*'], enabled: false }, acme());
+    const page = await signedInPage({ width: 375, height: 812 });
+    const watch = watchPage(page);
+    await page.goto(`${origin}${API}/ui/`);
+    await page.getByRole('heading', { name: 'Audit' }).waitFor();
+    await page.getByRole('button', { name: 'Send test Billing with a rather long name for a phone' }).click();
+    await page.locator('[data-test-result="success"]').waitFor();
+    await eventually(async () => !(await page.getByText('Loading…').count()));
+    assert.equal(await horizontalOverflow(page), 0, 'the list does not scroll sideways');
+    await screenshot(page, '10-narrow-list');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await screenshot(page, '10-narrow-list-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+
+    await page.getByRole('button', { name: 'Delivery log Billing with a rather long name for a phone' }).click();
+    await page.locator('tbody tr').first().waitFor();
+    assert.equal(await horizontalOverflow(page), 0, 'the delivery log does not scroll sideways');
+    await screenshot(page, '11-narrow-delivery-log');
+    await page.getByRole('button', { name: '← Back to webhooks' }).click();
+
+    await page.getByRole('button', { name: 'Edit Billing with a rather long name for a phone' }).click();
+    await page.getByRole('button', { name: '+ Add header' }).click();
+    await page.getByText('USER', { exact: true }).click();
+    assert.equal(await horizontalOverflow(page), 0, 'the form does not scroll sideways');
+    assert.deepEqual(await unnamedControls(page), []);
+    await screenshot(page, '12-narrow-form');
+    assert.deepEqual(watch.problems, []);
+  });
+
+  it('asks a signed-out visitor to sign in, and works with a bearer token attribute', async () => {
+    const page = await signedInPage(undefined, false);
+    const watch = watchPage(page);
+    watch.expect({ method: 'GET', path: /\/(webhooks|event-types)$/, status: 401 });
+    await page.goto(`${origin}${API}/ui/`);
+    await page.getByRole('heading', { name: 'Sign in to manage webhooks' }).waitFor();
+    await screenshot(page, '13-signed-out');
+    await page.locator('webhook-settings').evaluate((el) => el.setAttribute('token', 'token-acme-admin'));
+    await page.getByRole('heading', { name: 'No webhooks yet — create one' }).waitFor();
+    assert.deepEqual(watch.problems, []);
+  });
+
+  it('serves the bundle and page with a strict CSP, and needs no inline code', async () => {
+    const page = await signedInPage();
+    const watch = watchPage(page);
+    const response = await page.goto(`${origin}${API}/ui/`);
+    assert.match(String(response?.headers()['content-security-policy']), /default-src 'none'; script-src 'self'; style-src 'self'/);
+    await page.getByRole('heading', { name: 'No webhooks yet — create one' }).waitFor();
+    const inline = await page.evaluate(() => document.querySelectorAll('script:not([src]), style, [style]').length);
+    assert.equal(inline, 0);
+    // Keyboard only: Tab reaches the create button first, Enter opens the form.
+    await page.keyboard.press('Tab');
+    await expectFocus(page, (f) => f.text === '+ Create webhook');
+    await page.keyboard.press('Enter');
+    await expectFocus(page, (f) => f.text === 'Create webhook', 'the form heading takes focus');
+    await page.keyboard.press('Tab');
+    await expectFocus(page, (f) => f.id === 'name', 'the first field follows');
+    assert.deepEqual(watch.problems, [], 'no CSP violation or other error');
+  });
+});

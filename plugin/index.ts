@@ -18,3 +18,4 @@ export { PostgresStore } from './store/postgres/postgres-store.js';
 export { MongoStore } from './store/mongo/mongo-store.js';
 export { createAdminRouter, type AdminRouterOptions, type AdminUser } from './admin/admin-router.js';
 export { buildOpenApiDocument } from './admin/openapi.js';
+export { mongooseUserPlugin, WEBHOOKS_CONTEXT_LOCAL, type MongooseUserPluginOptions, type UserLifecycleTarget } from './host/mongoose-user-plugin.js';

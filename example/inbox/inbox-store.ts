@@ -1,0 +1,82 @@
+import { EventEmitter } from 'node:events';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+
+/** One request the demo inbox received, and whether its signature verified. */
+export interface InboxEntry {
+  id: number;
+  received_at: string;
+  verified: boolean;
+  /** Label of the secret that verified it (e.g. the seeded webhook's name). */
+  verified_with: string | null;
+  /** Why verification failed. */
+  error: string | null;
+  /** `webhook-id`: the message id, the same on every retry of one delivery. */
+  message_id: string | null;
+  event_type: string | null;
+  event_id: string | null;
+  tenant_id: string | null;
+  /** The parsed JSON body (or the first 8 KiB of a body that is not JSON). */
+  body: unknown;
+}
+
+const MAX_RAW_BODY = 8_192;
+
+/**
+ * The inbox's list: newest last, bounded, appended to a JSON-lines file when given one so it
+ * survives a restart like the deliveries it shows. Emits `entry` for each new one.
+ */
+export class InboxStore extends EventEmitter {
+  private entries: InboxEntry[] = [];
+  private nextId = 1;
+
+  constructor(private readonly options: { file?: string; limit?: number } = {}) {
+    super();
+    this.setMaxListeners(100);
+    if (options.file && existsSync(options.file)) this.load(options.file);
+  }
+
+  private get limit(): number {
+    return this.options.limit ?? 500;
+  }
+
+  private load(file: string): void {
+    const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+    for (const line of lines.slice(-this.limit)) {
+      try {
+        this.entries.push(JSON.parse(line) as InboxEntry);
+      } catch {
+        // A line cut short by a kill -9 mid-write is skipped; the next ones are whole.
+      }
+    }
+    this.nextId = (this.entries[this.entries.length - 1]?.id ?? 0) + 1;
+    // Rewrite the file down to what is kept, so it does not grow forever across restarts.
+    writeFileSync(file, this.entries.map((e) => `${JSON.stringify(e)}\n`).join(''), { mode: 0o600 });
+  }
+
+  add(input: Omit<InboxEntry, 'id' | 'received_at' | 'body'> & { rawBody: string }): InboxEntry {
+    let body: unknown;
+    try {
+      body = JSON.parse(input.rawBody);
+    } catch {
+      body = input.rawBody.slice(0, MAX_RAW_BODY);
+    }
+    const { rawBody: _raw, ...rest } = input;
+    const entry: InboxEntry = { id: this.nextId++, received_at: new Date().toISOString(), ...rest, body };
+    this.entries.push(entry);
+    if (this.entries.length > this.limit) this.entries.splice(0, this.entries.length - this.limit);
+    if (this.options.file) appendFileSync(this.options.file, `${JSON.stringify(entry)}\n`, { mode: 0o600 });
+    this.emit('entry', entry);
+    return entry;
+  }
+
+  /** Oldest first. */
+  list(): InboxEntry[] {
+    return [...this.entries];
+  }
+
+  clear(): void {
+    this.entries = [];
+    if (this.options.file) writeFileSync(this.options.file, '', { mode: 0o600 });
+    this.emit('cleared');
+  }
+}

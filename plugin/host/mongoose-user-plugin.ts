@@ -1,0 +1,212 @@
+/**
+ * The mongoose binding: a schema plugin for a host whose users are mongoose models. It
+ * records USER_CREATED, USER_MODIFIED (with the names of the changed fields) and USER_DELETED
+ * from the model's own middleware, so every code path that writes users through the model
+ * emits, not only the routes someone remembered to instrument.
+ *
+ * Covered (documented mongoose 9 middleware): `doc.save()` (create and update),
+ * `Model.findOneAndUpdate()` / `findByIdAndUpdate()`, `doc.deleteOne()`,
+ * `Model.findOneAndDelete()` / `findByIdAndDelete()`. Bulk writes (`updateOne`,
+ * `updateMany`, `deleteMany`, `bulkWrite`, `insertMany`) run no per-document middleware and
+ * are not seen: use the calls above for users, or call the hooks yourself.
+ *
+ * The write is never failed by its event: the model's write has already happened when the
+ * post hook runs, so an event that cannot be recorded is reported to `onError` (default:
+ * the plugin's logger) and `save()` still resolves. The post hooks are awaited, so when a
+ * write resolves its event is durable (or reported).
+ */
+import Joi from 'joi';
+import type { HydratedDocument, Query, Schema } from 'mongoose';
+import { InvalidOptionsError } from '../errors.js';
+import { isSensitiveKey } from '../events/sensitive-data.js';
+import type { Logger } from '../options.js';
+import type { HookContext } from './hook-context.js';
+import type { LifecycleHooks } from './lifecycle-hooks.js';
+
+/** What the binding needs from a webhooks plugin (a `WebhooksPlugin` fits). */
+export interface UserLifecycleTarget {
+  hooks: Pick<LifecycleHooks, 'userCreated' | 'userModified' | 'userDeleted'>;
+  logger?: Logger;
+}
+
+export interface MongooseUserPluginOptions {
+  /**
+   * The plugin whose hooks record the events, or a function returning it: schemas are often
+   * compiled into models before the host builds the webhooks plugin. Required.
+   * @example schema.plugin(mongooseUserPlugin, { webhooks: () => webhooksPlugin })
+   */
+  webhooks: UserLifecycleTarget | (() => UserLifecycleTarget | undefined);
+  /** Tenant of a user document. Default: its `tenantId` (or `tenant_id`), else the plugin's default tenant. */
+  tenantOf?: (user: Record<string, unknown>) => string | undefined;
+  /**
+   * Top-level paths whose changes are not reported (and alone emit no USER_MODIFIED).
+   * Default `['updatedAt', 'createdAt']`; `_id` and `__v` are always ignored, and so are
+   * paths that name credentials (password, hash, secret, token, otp, recovery...), whose
+   * names say more about a user's security state than a receiver needs.
+   */
+  ignorePaths?: string[];
+  /** Called when an event could not be recorded. Default: the plugin's logger (else the console). */
+  onError?: (error: unknown, eventType: string) => void;
+}
+
+/**
+ * `doc.$locals[WEBHOOKS_CONTEXT_LOCAL] = { req, actor }` before `save()` or `deleteOne()`
+ * gives that write's event the request's metadata and actor (a {@link HookContext}).
+ */
+export const WEBHOOKS_CONTEXT_LOCAL = 'webhooksContext';
+
+const STATE_LOCAL = 'webhooksSaveState';
+const ALWAYS_IGNORED = ['_id', '__v'];
+const DEFAULT_IGNORED = ['updatedAt', 'createdAt'];
+
+const optionsSchema = Joi.object({
+  webhooks: Joi.alternatives(
+    Joi.function(),
+    Joi.object({ hooks: Joi.object().unknown(true).required() }).unknown(true),
+  ).required(),
+  tenantOf: Joi.function().maxArity(1),
+  ignorePaths: Joi.array().items(Joi.string().min(1).max(200)),
+  onError: Joi.function(),
+}).required();
+
+/** Top-level field names of changed paths, minus ignored and credential-naming ones, in first-seen order. */
+export function reportableFields(paths: readonly string[], ignored: ReadonlySet<string>): string[] {
+  const out = new Set<string>();
+  for (const path of paths) {
+    const top = path.split('.')[0];
+    if (top && !ignored.has(top) && !isSensitiveKey(top)) out.add(top);
+  }
+  return [...out];
+}
+
+/**
+ * Paths an update document changes: the keys under each operator (`$set`, `$unset`, `$inc`,
+ * `$push`...) and top-level keys mongoose treats as `$set`. `$setOnInsert` changes nothing on
+ * an existing document. `undefined` for an aggregation-pipeline update, which cannot be read
+ * without running it.
+ */
+export function changedPathsOfUpdate(update: unknown): string[] | undefined {
+  if (Array.isArray(update)) return undefined;
+  if (!update || typeof update !== 'object') return [];
+  const paths: string[] = [];
+  for (const [key, value] of Object.entries(update)) {
+    if (!key.startsWith('$')) paths.push(key);
+    else if (key !== '$setOnInsert' && value && typeof value === 'object') paths.push(...Object.keys(value));
+  }
+  return paths;
+}
+
+function readPath(user: unknown, key: string): unknown {
+  const doc = user as { get?: (path: string) => unknown; toObject?: unknown } & Record<string, unknown>;
+  return typeof doc.get === 'function' && typeof doc.toObject === 'function' ? doc.get(key) : doc[key];
+}
+
+/**
+ * A plain copy of a user document for the hooks: they validate and map plain objects, and a
+ * hydrated document's internals (`$__`, `_doc`) are nothing a validator should walk.
+ */
+function plain(user: Record<string, unknown>): Record<string, unknown> {
+  const doc = user as { toObject?: (options?: Record<string, unknown>) => Record<string, unknown> };
+  return typeof doc.toObject === 'function' ? doc.toObject({ depopulate: true, virtuals: false, getters: false }) : user;
+}
+
+/** `findOneAndUpdate`/`findOneAndDelete` hand post hooks the raw result when `includeResultMetadata` is set. */
+function documentOf(result: unknown): { doc: Record<string, unknown> | null; upserted: boolean } {
+  if (result && typeof result === 'object' && 'ok' in result && 'value' in result && 'lastErrorObject' in result) {
+    const raw = result as { value: Record<string, unknown> | null; lastErrorObject?: { updatedExisting?: boolean; upserted?: unknown } };
+    return { doc: raw.value, upserted: raw.lastErrorObject?.updatedExisting === false && raw.lastErrorObject?.upserted !== undefined };
+  }
+  return { doc: (result as Record<string, unknown> | null) ?? null, upserted: false };
+}
+
+/**
+ * The schema plugin: `userSchema.plugin(mongooseUserPlugin, { webhooks: () => plugin })`,
+ * before the schema is compiled into a model.
+ * @throws {InvalidOptionsError} when `webhooks` is missing or an option has the wrong type.
+ */
+export function mongooseUserPlugin(schema: Schema<any>, input: MongooseUserPluginOptions): void {
+  const { value: options, error } = optionsSchema.validate(input);
+  if (error) {
+    throw new InvalidOptionsError(`Invalid mongooseUserPlugin options: ${error.message}`,
+      error.details.map((d) => ({ path: d.path.join('.'), message: d.message })));
+  }
+  // The plugin object itself, not joi's copy of it.
+  const opts = { ...(options as MongooseUserPluginOptions), webhooks: input.webhooks };
+  const ignored = new Set([...ALWAYS_IGNORED, ...(opts.ignorePaths ?? DEFAULT_IGNORED)]);
+  const target = () => (typeof opts.webhooks === 'function' ? opts.webhooks() : opts.webhooks);
+  const tenantOf = (user: Record<string, unknown>): string | undefined => {
+    const tenant = opts.tenantOf ? opts.tenantOf(user) : (readPath(user, 'tenantId') ?? readPath(user, 'tenant_id'));
+    return typeof tenant === 'string' && tenant !== '' ? tenant : undefined;
+  };
+  const report = (error: unknown, type: string) => {
+    if (opts.onError) return opts.onError(error, type);
+    const logger = target()?.logger;
+    const message = `Could not record ${type} from the user model; the write itself succeeded`;
+    if (logger) logger.error(message, { error: String(error) });
+    else console.error(`[webhooks] ${message}`, String(error));
+  };
+  const record = async (type: string, call: (hooks: UserLifecycleTarget['hooks']) => Promise<unknown>) => {
+    try {
+      const plugin = target();
+      if (!plugin) throw new Error('the webhooks plugin is not available yet (options.webhooks returned nothing)');
+      await call(plugin.hooks);
+    } catch (err) {
+      try {
+        report(err, type);
+      } catch {
+        // A failing error reporter must not fail the host's write either.
+      }
+    }
+  };
+  const contextOf = (user: Record<string, unknown>, locals?: Record<string, unknown>): HookContext => {
+    const given = (locals?.[WEBHOOKS_CONTEXT_LOCAL] ?? {}) as HookContext;
+    const tenantId = given.tenantId ?? tenantOf(user);
+    return tenantId === undefined ? { ...given } : { ...given, tenantId };
+  };
+
+  // isNew and the modified paths are gone by the time post('save') runs, so they are kept
+  // on the document's $locals (mongoose's documented per-document scratch space).
+  schema.pre('save', function (this: HydratedDocument<any>) {
+    this.$locals[STATE_LOCAL] = {
+      isNew: this.isNew,
+      changed: this.isNew ? [] : reportableFields(this.modifiedPaths(), ignored),
+    };
+  });
+
+  schema.post('save', async function (this: HydratedDocument<any>) {
+    const state = this.$locals[STATE_LOCAL] as { isNew: boolean; changed: string[] } | undefined;
+    delete this.$locals[STATE_LOCAL];
+    if (!state) return;
+    const context = contextOf(this, this.$locals);
+    if (state.isNew) {
+      await record('USER_CREATED', (hooks) => hooks.userCreated({ user: plain(this) }, context));
+    } else if (state.changed.length > 0) {
+      await record('USER_MODIFIED', (hooks) => hooks.userModified({ user: plain(this), changedFields: state.changed }, context));
+    }
+  });
+
+  schema.post('findOneAndUpdate', async function (this: Query<unknown, unknown>, result: unknown) {
+    const { doc, upserted } = documentOf(result);
+    if (!doc) return;
+    const context = contextOf(doc);
+    if (upserted) {
+      await record('USER_CREATED', (hooks) => hooks.userCreated({ user: plain(doc) }, context));
+      return;
+    }
+    const paths = changedPathsOfUpdate(this.getUpdate());
+    const changed = paths === undefined ? undefined : reportableFields(paths, ignored);
+    if (changed !== undefined && changed.length === 0) return;
+    await record('USER_MODIFIED', (hooks) => hooks.userModified({ user: plain(doc), ...(changed ? { changedFields: changed } : {}) }, context));
+  });
+
+  schema.post('deleteOne', { document: true, query: false }, async function (this: HydratedDocument<any>) {
+    const context = contextOf(this, this.$locals);
+    await record('USER_DELETED', (hooks) => hooks.userDeleted({ user: plain(this) }, context));
+  });
+
+  schema.post('findOneAndDelete', async function (this: Query<unknown, unknown>, result: unknown) {
+    const { doc } = documentOf(result);
+    if (!doc) return;
+    await record('USER_DELETED', (hooks) => hooks.userDeleted({ user: plain(doc) }, contextOf(doc)));
+  });
+}

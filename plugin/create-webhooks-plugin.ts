@@ -8,6 +8,7 @@ import { HttpSender } from './delivery/http-sender.js';
 import { InvalidOptionsError, PluginStoppedError } from './errors.js';
 import { CatalogueError, EventCatalogue, type CustomEventTypeInput } from './events/catalogue.js';
 import { EventRecorder } from './events/event-recorder.js';
+import { SubscriptionCache } from './events/subscription-cache.js';
 import { mapUser as defaultUserMapper } from './events/user-mapper.js';
 import { createLifecycleHooks, type LifecycleHooks } from './host/lifecycle-hooks.js';
 import { normalizeContext } from './host/hook-context.js';
@@ -62,7 +63,11 @@ export function createWebhooksPlugin(input: WebhooksPluginOptions): WebhooksPlug
     excerptBytes: delivery.responseExcerptBytes,
     clock,
   });
-  const pump = new DeliveryPump({ store, box, sender, options: delivery, logger, clock, random: Math.random, owner });
+  const subscriptions = new SubscriptionCache(store);
+  const pump = new DeliveryPump({
+    store, box, sender, options: delivery, logger, clock, random: Math.random, owner,
+    onWebhookDisabled: () => subscriptions.invalidate(),
+  });
   // Built in start(): Agenda connects its backend as soon as it is constructed, and a host's
   // database connection need not be open before start().
   let worker: DeliveryWorker | null = null;
@@ -70,7 +75,7 @@ export function createWebhooksPlugin(input: WebhooksPluginOptions): WebhooksPlug
   let state: 'new' | 'started' | 'stopped' = 'new';
 
   const recorder = new EventRecorder({
-    store, catalogue, clock, retentionMs: delivery.retentionMs, maxEventBytes: options.maxEventBytes,
+    store, subscriptions, catalogue, clock, retentionMs: delivery.retentionMs, maxEventBytes: options.maxEventBytes,
     onDeliveriesRecorded: kick,
   });
   const rawHooks = createLifecycleHooks({ recorder, mapUser: options.userMapper ?? defaultUserMapper, defaultTenantId: options.defaultTenantId });
@@ -84,7 +89,10 @@ export function createWebhooksPlugin(input: WebhooksPluginOptions): WebhooksPlug
   ) as unknown as LifecycleHooks;
 
   const webhooks = new WebhookService({ store, catalogue, box, recorder, egress, clock, secretOverlapMs: delivery.secretOverlapMs, logger,
-    onWebhookChanged: (id) => pump.forgetWebhook(id),
+    onWebhookChanged: (id) => {
+      pump.forgetWebhook(id);
+      subscriptions.invalidate();
+    },
   });
   const deliveries = new DeliveryOperations({ store, recorder, pump, clock, leaseMs: delivery.leaseMs, owner, kick });
 

@@ -17,6 +17,8 @@ export interface DeliveryPumpDeps {
   random: () => number;
   /** This process's lease owner name. */
   owner: string;
+  /** Told when the pump disables a webhook (410 Gone, failing too long), so fan-out stops at once. */
+  onWebhookDisabled: (id: string) => void;
 }
 
 interface ResolvedWebhook {
@@ -142,7 +144,9 @@ export class DeliveryPump {
         this.inFlight -= 1;
         this.pending.push(report);
         this.scheduleFlush();
-        if (this.inFlight <= this.deps.options.concurrency / 2) this.poke();
+        // Only a full last claim says more is due; otherwise new work arrives by kick or sweep,
+        // and claiming after every completion would double the database load for nothing.
+        if (this.lastClaimWasFull && this.inFlight <= this.deps.options.concurrency / 2) this.poke();
       });
     }
   }
@@ -253,6 +257,7 @@ export class DeliveryPump {
     }
     for (const id of healthy) failing.delete(id);
     const now = this.deps.clock();
+    // Both are conditional updates: a no-op costs one cheap statement per flush, not per delivery.
     await this.deps.store.markWebhooksHealthy([...healthy]);
     await this.deps.store.markWebhooksFailing([...failing], now);
     for (const id of failing) {
@@ -269,6 +274,7 @@ export class DeliveryPump {
       enabled: false, disabledReason: reason, disabledAt: now, updatedAt: now,
     });
     this.webhooks.delete(record.id);
+    this.deps.onWebhookDisabled(record.id);
     this.deps.logger.warn('Webhook disabled', { webhookId: record.id, tenantId: record.tenantId, reason });
   }
 }

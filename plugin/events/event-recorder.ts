@@ -4,6 +4,7 @@ import type { DeliveryRecord, EventRecord, WebhookRecord, WebhookStore } from '.
 import type { EventCatalogue } from './catalogue.js';
 import { buildEnvelope, type EventSource } from './envelope.js';
 import { matchesAny } from './event-selector.js';
+import type { SubscriptionCache } from './subscription-cache.js';
 import type { NormalizedContext } from '../host/hook-context.js';
 
 /** What a hook call resolves with. */
@@ -18,6 +19,7 @@ export interface RecordedEvent {
 
 export interface EventRecorderDeps {
   store: WebhookStore;
+  subscriptions: SubscriptionCache;
   catalogue: EventCatalogue;
   clock: () => Date;
   retentionMs: number;
@@ -39,7 +41,7 @@ export class EventRecorder {
     const event = this.buildEvent(type, data, context, source, now);
     let webhooks: WebhookRecord[];
     try {
-      webhooks = (await this.deps.store.listEnabledWebhooks(context.tenantId)).filter((w) => matchesAny(w.events, type));
+      webhooks = (await this.deps.subscriptions.enabledWebhooks(context.tenantId)).filter((w) => matchesAny(w.events, type));
     } catch (cause) {
       throw new EventNotRecordedError(type, cause);
     }

@@ -55,6 +55,7 @@ export class WebhookService {
       disabledReason: null, disabledAt: enabled ? null : now, failingSince: null, createdAt: now, updatedAt: now,
     };
     await this.deps.store.insertWebhook(record);
+    this.deps.onWebhookChanged(id);
     const webhook = toWebhookView(record, secrets);
     await this.audit('WEBHOOK_CREATED', webhook, ctx);
     return { webhook, secret };

@@ -35,6 +35,8 @@ export interface AttemptReport {
 
 /** Webhook settings are re-read this often, so edits and disables reach a busy pump quickly. */
 const WEBHOOK_CACHE_MS = 2_000;
+/** New events wait this long for others to share their claim (see pokeSoon). */
+const COALESCE_CLAIMS_MS = 5;
 /** Results are written back in bulk at most this long after the attempt ended. */
 const FLUSH_DELAY_MS = 10;
 
@@ -53,13 +55,14 @@ export class DeliveryPump {
   private pending: AttemptReport[] = [];
   private flushing: Promise<void> | null = null;
   private flushTimer: NodeJS.Timeout | null = null;
+  private pokeTimer: NodeJS.Timeout | null = null;
   private idleWaiters: Array<() => void> = [];
   private readonly webhooks = new Map<string, ResolvedWebhook>();
 
   constructor(private readonly deps: DeliveryPumpDeps) {}
 
   get active(): boolean {
-    return this.inFlight > 0 || this.claiming || this.pending.length > 0 || this.flushing !== null;
+    return this.inFlight > 0 || this.claiming || this.pokeTimer !== null || this.pending.length > 0 || this.flushing !== null;
   }
 
   /**
@@ -91,10 +94,29 @@ export class DeliveryPump {
     void this.fill();
   }
 
+  /**
+   * New events were recorded: claim a few milliseconds from now, so the events of a busy
+   * moment share one claim instead of costing a database round trip each (measured: at 300
+   * events/s, claims per event were half of the plugin's statements, and they slowed the
+   * hook calls sharing the pool). The delay is small against the latency budget.
+   */
+  pokeSoon(): void {
+    if (this.pokeTimer || this.draining) return;
+    this.pokeTimer = setTimeout(() => {
+      this.pokeTimer = null;
+      this.poke();
+      this.settleIfIdle();
+    }, COALESCE_CLAIMS_MS);
+  }
+
   /** Stops claiming and resolves once every in-flight attempt is written back. */
   async drain(): Promise<void> {
     this.stopped = true;
     this.draining = true;
+    if (this.pokeTimer) {
+      clearTimeout(this.pokeTimer);
+      this.pokeTimer = null;
+    }
     await this.idle();
   }
 

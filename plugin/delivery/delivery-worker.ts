@@ -82,7 +82,7 @@ export class DeliveryWorker {
   kick(): void {
     if (!this.started) return;
     if (this.deps.pump.active) {
-      this.deps.pump.poke();
+      this.deps.pump.pokeSoon();
       return;
     }
     const now = Date.now();
@@ -124,7 +124,7 @@ export class DeliveryWorker {
     const now = this.deps.clock();
     await this.deps.store.completeInterruptedWork(new Date(now.getTime() - 5_000));
     if (this.deps.pump.active) {
-      this.deps.pump.poke();
+      this.deps.pump.pokeSoon();
       return;
     }
     const due = await this.deps.store.nextDueAt();

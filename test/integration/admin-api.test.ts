@@ -5,12 +5,12 @@ import type express from 'express';
 import type { WebhooksPlugin } from '../../plugin/index.js';
 import { buildOpenApiDocument } from '../../plugin/admin/openapi.js';
 import { ACME, ACME_COOKIE, GLOBEX, VIEWER, createAdminHost } from '../support/admin-host.js';
-import { eventually, startTestPlugin } from '../support/plugin-fixture.js';
+import { eventually, startTestPlugin, TEST_STORES } from '../support/plugin-fixture.js';
 import { TestReceiver } from '../support/receiver.js';
 
 const API = '/admin/webhooks/api';
 
-describe('admin API', function () {
+for (const storeKind of TEST_STORES) describe(`admin API (${storeKind})`, function () {
   this.timeout(30_000);
   let plugin: WebhooksPlugin;
   let receiver: TestReceiver;
@@ -18,7 +18,7 @@ describe('admin API', function () {
 
   beforeEach(async () => {
     receiver = await new TestReceiver().start();
-    ({ plugin } = await startTestPlugin());
+    ({ plugin } = await startTestPlugin({ store: storeKind }));
     app = createAdminHost(plugin);
   });
   afterEach(async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Webhook } from 'standardwebhooks';
 import { createWebhooksPlugin, EventNotRecordedError, InvalidOptionsError, ValidationError, type WebhooksPlugin } from '../../plugin/index.js';
 import { TestReceiver } from '../support/receiver.js';
-import { startTestPlugin, TEST_KEY } from '../support/plugin-fixture.js';
+import { startTestPlugin, TEST_KEY, TEST_STORES } from '../support/plugin-fixture.js';
 
 const ctx = (over: Record<string, unknown> = {}) => ({ tenantId: 'acme', ...over }) as any;
 const SENSITIVE_USER = {
@@ -18,7 +18,7 @@ const MAPPED_USER = {
 const ROLE = { id: 'r-1', name: 'auditor', description: 'Reads logs', permissions: ['logs:read'] };
 const SECRET_WORDS = ['hunter2', '$2b$10', 'JBSWY3DPEHPK3PXP', 'a-b-c', 'tok', '"rt"', 'passwordHash', 'mfaSecret', 'recovery', 'pgp_key', 'ssh_key'];
 
-describe('lifecycle hooks', function () {
+for (const storeKind of TEST_STORES) describe(`lifecycle hooks (${storeKind})`, function () {
   this.timeout(30_000);
   let plugin: WebhooksPlugin;
   let receiver: TestReceiver;
@@ -26,7 +26,7 @@ describe('lifecycle hooks', function () {
 
   beforeEach(async () => {
     receiver = await new TestReceiver().start();
-    ({ plugin } = await startTestPlugin());
+    ({ plugin } = await startTestPlugin({ store: storeKind }));
     ({ secret } = await plugin.webhooks.create({ name: 'all', url: `${receiver.url}/hook`, events: ['*'] }, plugin.context({ tenantId: 'acme' }, 'default')));
   });
   afterEach(async () => {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import mongoose from 'mongoose';
 import { createWebhooksPlugin, type WebhooksPlugin, type WebhooksPluginOptions } from '../../plugin/index.js';
 import { freshPostgresDatabase } from './postgres-fixture.js';
 
@@ -14,17 +15,49 @@ export const FAST_DELIVERY = {
   leaseMs: 5_000,
 };
 
-export type PluginOverrides = Partial<Omit<WebhooksPluginOptions, 'storage'>> & { connectionString?: string };
+export type PluginOverrides = Partial<Omit<WebhooksPluginOptions, 'storage'>> & {
+  connectionString?: string;
+  /** Which store backs the plugin; `mongo` needs MONGODB_URI. Default postgres. */
+  store?: TestStoreKind;
+};
+
+export type TestStoreKind = 'postgres' | 'mongo';
+
+/** The stores integration suites run against: PostgreSQL always, MongoDB when MONGODB_URI is set. */
+export const TEST_STORES: TestStoreKind[] = process.env.MONGODB_URI ? ['postgres', 'mongo'] : ['postgres'];
+
+let mongoCounter = 0;
+
+/** A fresh MongoDB database on MONGODB_URI; `drop()` removes it and closes the connection. */
+async function freshMongoConnection(): Promise<{ connection: mongoose.Connection; drop: () => Promise<void> }> {
+  mongoCounter += 1;
+  const connection = mongoose.createConnection(process.env.MONGODB_URI!, {
+    dbName: `webhooks_it_${process.pid}_${mongoCounter}`,
+    serverSelectionTimeoutMS: 10_000,
+  });
+  await connection.asPromise();
+  return {
+    connection,
+    async drop() {
+      try {
+        await connection.dropDatabase();
+      } finally {
+        await connection.close();
+      }
+    },
+  };
+}
 
 /**
  * A started plugin on a fresh PostgreSQL database, with loopback allowed (the receiver runs on
  * 127.0.0.1) and fast retries. `stop()` it in `afterEach`.
  */
 export async function startTestPlugin(overrides: PluginOverrides = {}): Promise<{ plugin: WebhooksPlugin; connectionString: string }> {
-  const { connectionString: given, delivery, egress, ...rest } = overrides;
-  const connectionString = given ?? (await freshPostgresDatabase());
+  const { connectionString: given, delivery, egress, store = 'postgres', ...rest } = overrides;
+  const mongo = store === 'mongo' ? await freshMongoConnection() : null;
+  const connectionString = mongo ? '' : (given ?? (await freshPostgresDatabase()));
   const plugin = createWebhooksPlugin({
-    storage: { postgres: { connectionString } },
+    storage: mongo ? { mongo: { connection: mongo.connection } } : { postgres: { connectionString } },
     encryptionKeys: [TEST_KEY],
     egress: { allow: ['127.0.0.0/8', '::1/128'], ...egress },
     delivery: { ...FAST_DELIVERY, ...delivery },
@@ -32,6 +65,11 @@ export async function startTestPlugin(overrides: PluginOverrides = {}): Promise<
     ...rest,
   });
   await plugin.start();
+  if (mongo) {
+    // The plugin never closes a host's connection; the test owns this one.
+    const stop = plugin.stop.bind(plugin);
+    Object.assign(plugin, { stop: async () => { await stop(); await mongo.drop(); } });
+  }
   return { plugin, connectionString };
 }
 

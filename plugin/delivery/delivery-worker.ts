@@ -46,6 +46,7 @@ export class DeliveryWorker {
   private kickedAt = 0;
   private started = false;
   private readonly running = new Set<Promise<void>>();
+  private stopListening: (() => Promise<void>) | null = null;
 
   constructor(private readonly deps: DeliveryWorkerDeps) {
     this.agenda = new Agenda({
@@ -70,6 +71,12 @@ export class DeliveryWorker {
   async start(): Promise<void> {
     await this.agenda.start();
     this.started = true;
+    // Deliveries recorded by other processes (web nodes with runWorker: false) wake this
+    // worker at once where the store can announce them; elsewhere the sweep finds them.
+    this.stopListening = (await this.deps.store.listenForNewWork?.(
+      () => this.kick(),
+      (error) => this.deps.logger.warn('Listening for new deliveries failed; polling meanwhile', { error: String(error) }),
+    )) ?? null;
     await this.agenda.every(this.deps.options.pollIntervalMs, JOB_SWEEP);
     await this.agenda.every(PRUNE_EVERY_MS, JOB_PRUNE);
     this.kick();
@@ -99,6 +106,7 @@ export class DeliveryWorker {
   async stop(): Promise<void> {
     if (!this.started) return;
     this.started = false;
+    await this.stopListening?.();
     await this.deps.pump.drain();
     // Agenda stops starting jobs; then we wait for our own handlers rather than using
     // agenda.drain(): with removeOnComplete, Agenda 6.2.6 can emit 'complete' before it drops

@@ -183,6 +183,13 @@ export interface WebhookStore {
    */
   completeInterruptedWork(olderThan: Date): Promise<number>;
 
+  /**
+   * Optional: calls `onWork` soon after any process records deliveries, so workers need not
+   * wait for their next poll. Resolves with a function that stops listening. Stores without
+   * a notification mechanism leave it out; workers then rely on polling alone.
+   */
+  listenForNewWork?(onWork: () => void, onError: (error: unknown) => void): Promise<() => Promise<void>>;
+
   /** Leases up to `limit` due pending deliveries, oldest due first, skipping ones leased by others. */
   claimDueDeliveries(options: ClaimOptions): Promise<ClaimedDelivery[]>;
   /** Earliest nextAttemptAt among pending deliveries, so a worker knows when to look again. */

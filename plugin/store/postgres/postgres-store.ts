@@ -60,6 +60,11 @@ export class PostgresStore implements WebhookStore {
     if (!/^[a-z_][a-z0-9_]{0,30}$/.test(this.prefix)) throw new Error(`Invalid table prefix "${this.prefix}"`);
   }
 
+  /** NOTIFY channel announcing newly recorded deliveries (see listenForNewWork). */
+  private get workChannel(): string {
+    return `${this.prefix}new_work`;
+  }
+
   private table(name: string): string {
     return `"${this.prefix}${name}"`;
   }
@@ -177,8 +182,11 @@ export class PostgresStore implements WebhookStore {
          FROM unnest($9::text[], $10::text[], $11::timestamptz[], $12::text[], $13::timestamptz[])
            AS d(id, webhook_id, next_attempt_at, lease_owner, lease_expires_at)
          WHERE EXISTS (SELECT 1 FROM ev)
-         RETURNING 1)
-       SELECT (SELECT count(*) FROM ev)::int AS inserted, (SELECT count(*) FROM dl)::int AS deliveries`,
+         RETURNING 1),
+       -- Delivered on commit, so a listening worker never sees the notice before the rows.
+       nt AS (SELECT pg_notify('${this.workChannel}', '') WHERE EXISTS (SELECT 1 FROM dl))
+       SELECT (SELECT count(*) FROM ev)::int AS inserted, (SELECT count(*) FROM dl)::int AS deliveries,
+              (SELECT count(*) FROM nt)::int AS notified`,
       [event.id, event.tenantId, event.type, event.body, event.idempotencyKey, event.createdAt, event.expiresAt,
         first?.expiresAt ?? event.expiresAt,
         deliveries.map((d) => d.id), deliveries.map((d) => d.webhookId), deliveries.map((d) => d.nextAttemptAt),
@@ -196,6 +204,39 @@ export class PostgresStore implements WebhookStore {
   async findEvent(tenantId: string, id: string): Promise<EventRecord | null> {
     const { rows } = await this.pool.query(`SELECT * FROM ${this.table('events')} WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
     return rows[0] ? toEvent(rows[0]) : null;
+  }
+
+  async listenForNewWork(onWork: () => void, onError: (error: unknown) => void): Promise<() => Promise<void>> {
+    let closed = false;
+    let client: pg.PoolClient | null = null;
+    let retry: NodeJS.Timeout | null = null;
+    // A dedicated connection holds the LISTEN; if it breaks, listen again (polling covers the gap).
+    const connect = async (): Promise<void> => {
+      const next = await this.pool.connect();
+      next.on('notification', () => onWork());
+      next.on('error', (error) => {
+        onError(error);
+        if (client === next) client = null;
+        next.release(error);
+        if (!closed) retry = setTimeout(() => void connect().catch(onError), 1_000);
+      });
+      await next.query(`LISTEN "${this.workChannel}"`);
+      if (closed) {
+        next.release();
+        return;
+      }
+      client = next;
+    };
+    await connect();
+    return async () => {
+      closed = true;
+      if (retry) clearTimeout(retry);
+      const current = client;
+      client = null;
+      if (!current) return;
+      await current.query(`UNLISTEN "${this.workChannel}"`).catch(() => undefined);
+      current.release();
+    };
   }
 
   /** Events and deliveries commit in one statement here, so there is never anything to finish. */

@@ -47,23 +47,57 @@ const role = Joi.object({
 const shortText = Joi.string().max(200);
 const fieldNames = Joi.array().items(Joi.string().max(100)).max(200);
 
-const ARGUMENT_SCHEMAS = {
-  userLogin: Joi.object({ user: user.required(), strategy: shortText, mfa: Joi.boolean() }),
-  userLoginFailure: Joi.object({ username: shortText, reason: Joi.string().max(500), strategy: shortText, user }),
-  userLogout: Joi.object({ user: user.required() }),
-  userCreated: Joi.object({ user: user.required() }),
-  userModified: Joi.object({ user: user.required(), changedFields: fieldNames }),
-  userDeleted: Joi.object({ user: user.required() }),
-  mfaVerified: Joi.object({ user: user.required(), method: shortText.required() }),
-  roleCreated: Joi.object({ role: role.required() }),
-  roleUpdated: Joi.object({ role: role.required(), changedFields: fieldNames }),
-  roleDeleted: Joi.object({ role: role.required() }),
-  roleAssigned: Joi.object({ user: user.required(), role: role.required() }),
-  roleUnassigned: Joi.object({ user: user.required(), role: role.required() }),
-} as const;
+type Args = Record<string, any>;
+type DataMapper = (args: Args, mapUser: UserMapper) => Record<string, unknown>;
 
-function validateArgs(hook: keyof typeof ARGUMENT_SCHEMAS, args: unknown): any {
-  const { value, error } = ARGUMENT_SCHEMAS[hook].required().validate(args, { abortEarly: false });
+const withoutUndefined = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+
+function mapRole(r: HostRole) {
+  return withoutUndefined({ id: String(r.id), name: r.name, description: r.description, permissions: r.permissions });
+}
+
+/**
+ * Every typed hook in one table: the event it records, the arguments it accepts, and how
+ * they become the event's `data` (users always through the allow-list mapper).
+ */
+const TYPED_HOOKS = {
+  userLogin: {
+    type: 'USER_LOGIN', args: Joi.object({ user: user.required(), strategy: shortText, mfa: Joi.boolean() }),
+    data: (a, mapUser) => withoutUndefined({ user: mapUser(a.user), strategy: a.strategy, mfa: a.mfa }),
+  },
+  userLoginFailure: {
+    type: 'USER_LOGIN_FAILURE', args: Joi.object({ username: shortText, reason: Joi.string().max(500), strategy: shortText, user }),
+    data: (a, mapUser) => withoutUndefined({ username: a.username, reason: a.reason, strategy: a.strategy, user: a.user ? mapUser(a.user) : undefined }),
+  },
+  userLogout: { type: 'USER_LOGOUT', args: Joi.object({ user: user.required() }), data: (a, mapUser) => ({ user: mapUser(a.user) }) },
+  userCreated: { type: 'USER_CREATED', args: Joi.object({ user: user.required() }), data: (a, mapUser) => ({ user: mapUser(a.user) }) },
+  userModified: {
+    type: 'USER_MODIFIED', args: Joi.object({ user: user.required(), changedFields: fieldNames }),
+    data: (a, mapUser) => withoutUndefined({ user: mapUser(a.user), changed_fields: a.changedFields }),
+  },
+  userDeleted: { type: 'USER_DELETED', args: Joi.object({ user: user.required() }), data: (a, mapUser) => ({ user: mapUser(a.user) }) },
+  mfaVerified: {
+    type: 'MFA_VERIFIED', args: Joi.object({ user: user.required(), method: shortText.required() }),
+    data: (a, mapUser) => ({ user: mapUser(a.user), method: a.method }),
+  },
+  roleCreated: { type: 'ROLE_CREATED', args: Joi.object({ role: role.required() }), data: (a) => ({ role: mapRole(a.role) }) },
+  roleUpdated: {
+    type: 'ROLE_UPDATED', args: Joi.object({ role: role.required(), changedFields: fieldNames }),
+    data: (a) => withoutUndefined({ role: mapRole(a.role), changed_fields: a.changedFields }),
+  },
+  roleDeleted: { type: 'ROLE_DELETED', args: Joi.object({ role: role.required() }), data: (a) => ({ role: mapRole(a.role) }) },
+  roleAssigned: {
+    type: 'ROLE_ASSIGNED', args: Joi.object({ user: user.required(), role: role.required() }),
+    data: (a, mapUser) => ({ user: mapUser(a.user), role: mapRole(a.role) }),
+  },
+  roleUnassigned: {
+    type: 'ROLE_UNASSIGNED', args: Joi.object({ user: user.required(), role: role.required() }),
+    data: (a, mapUser) => ({ user: mapUser(a.user), role: mapRole(a.role) }),
+  },
+} satisfies Record<Exclude<keyof LifecycleHooks, 'emit'>, { type: string; args: Joi.ObjectSchema; data: DataMapper }>;
+
+function validateArgs(hook: keyof typeof TYPED_HOOKS, args: unknown): Args {
+  const { value, error } = TYPED_HOOKS[hook].args.required().validate(args, { abortEarly: false });
   if (error) {
     throw new ValidationError(`Invalid arguments to ${hook}(): ${error.message}`,
       error.details.map((d) => ({ path: d.path.join('.'), message: d.message })));
@@ -71,72 +105,22 @@ function validateArgs(hook: keyof typeof ARGUMENT_SCHEMAS, args: unknown): any {
   return value;
 }
 
-function mapRole(r: HostRole) {
-  return {
-    id: String(r.id), name: r.name,
-    ...(r.description !== undefined ? { description: r.description } : {}),
-    ...(r.permissions !== undefined ? { permissions: r.permissions } : {}),
-  };
-}
-
 /** Wires the typed hooks to the recorder; each maps its arguments to the event's `data`. */
 export function createLifecycleHooks(deps: { recorder: EventRecorder; mapUser: UserMapper; defaultTenantId: string }): LifecycleHooks {
   const { recorder, mapUser, defaultTenantId } = deps;
   const record = async (type: string, data: Record<string, unknown>, context: HookContext | undefined) =>
     recorder.record(type, data, normalizeContext(context, defaultTenantId));
-  const withoutUndefined = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+
+  const typed = Object.fromEntries(Object.entries(TYPED_HOOKS).map(([name, hook]) => [
+    name,
+    async (args: unknown, context?: HookContext) => {
+      const a = validateArgs(name as keyof typeof TYPED_HOOKS, args);
+      return record(hook.type, (hook.data as DataMapper)(a, mapUser), context);
+    },
+  ])) as Omit<LifecycleHooks, 'emit'>;
 
   return {
-    async userLogin(args, context) {
-      const a = validateArgs('userLogin', args);
-      return record('USER_LOGIN', withoutUndefined({ user: mapUser(a.user), strategy: a.strategy, mfa: a.mfa }), context);
-    },
-    async userLoginFailure(args, context) {
-      const a = validateArgs('userLoginFailure', args);
-      return record('USER_LOGIN_FAILURE', withoutUndefined({
-        username: a.username, reason: a.reason, strategy: a.strategy, user: a.user ? mapUser(a.user) : undefined,
-      }), context);
-    },
-    async userLogout(args, context) {
-      const a = validateArgs('userLogout', args);
-      return record('USER_LOGOUT', { user: mapUser(a.user) }, context);
-    },
-    async userCreated(args, context) {
-      const a = validateArgs('userCreated', args);
-      return record('USER_CREATED', { user: mapUser(a.user) }, context);
-    },
-    async userModified(args, context) {
-      const a = validateArgs('userModified', args);
-      return record('USER_MODIFIED', withoutUndefined({ user: mapUser(a.user), changed_fields: a.changedFields }), context);
-    },
-    async userDeleted(args, context) {
-      const a = validateArgs('userDeleted', args);
-      return record('USER_DELETED', { user: mapUser(a.user) }, context);
-    },
-    async mfaVerified(args, context) {
-      const a = validateArgs('mfaVerified', args);
-      return record('MFA_VERIFIED', { user: mapUser(a.user), method: a.method }, context);
-    },
-    async roleCreated(args, context) {
-      const a = validateArgs('roleCreated', args);
-      return record('ROLE_CREATED', { role: mapRole(a.role) }, context);
-    },
-    async roleUpdated(args, context) {
-      const a = validateArgs('roleUpdated', args);
-      return record('ROLE_UPDATED', withoutUndefined({ role: mapRole(a.role), changed_fields: a.changedFields }), context);
-    },
-    async roleDeleted(args, context) {
-      const a = validateArgs('roleDeleted', args);
-      return record('ROLE_DELETED', { role: mapRole(a.role) }, context);
-    },
-    async roleAssigned(args, context) {
-      const a = validateArgs('roleAssigned', args);
-      return record('ROLE_ASSIGNED', { user: mapUser(a.user), role: mapRole(a.role) }, context);
-    },
-    async roleUnassigned(args, context) {
-      const a = validateArgs('roleUnassigned', args);
-      return record('ROLE_UNASSIGNED', { user: mapUser(a.user), role: mapRole(a.role) }, context);
-    },
+    ...typed,
     async emit(type, data = {}, context) {
       if (typeof type !== 'string') throw new ValidationError('emit() needs an event type string', [{ path: 'type', message: 'must be a string' }]);
       if (data === null || typeof data !== 'object' || Array.isArray(data)) {

@@ -23,9 +23,8 @@ function readCookie(header: string | undefined, name: string): string | undefine
  * Double-submit CSRF protection for requests authenticated by a cookie (the host's session).
  * `GET /csrf-token` sets a random token in a SameSite=Strict cookie and returns it; an unsafe
  * request must echo it in the `x-csrf-token` header. A cross-site page can neither read the
- * cookie nor add a custom header without a CORS preflight we never grant. Requests carrying
- * an `Authorization` header (scripts with bearer tokens) cannot be forged by a browser and
- * are exempt.
+ * cookie nor add a custom header without a CORS preflight we never grant. Requests with a
+ * bearer token (scripts) cannot be forged by a browser and are exempt.
  */
 export function csrfProtection(): { issue: RequestHandler; verify: RequestHandler } {
   return {
@@ -38,7 +37,9 @@ export function csrfProtection(): { issue: RequestHandler; verify: RequestHandle
       res.json({ token, header: CSRF_HEADER });
     },
     verify(req, _res, next) {
-      if (SAFE_METHODS.has(req.method) || req.headers.authorization) return next();
+      // Only a bearer token exempts: browsers attach cached Basic/Digest/NTLM credentials to
+      // cross-site requests by themselves, but never a bearer token.
+      if (SAFE_METHODS.has(req.method) || /^Bearer\s/i.test(req.headers.authorization ?? '')) return next();
       const cookie = readCookie(req.headers.cookie, COOKIE);
       const header = req.headers[CSRF_HEADER];
       const ok = typeof header === 'string' && cookie !== undefined && header.length === cookie.length

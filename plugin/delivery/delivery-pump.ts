@@ -23,7 +23,8 @@ export interface DeliveryPumpDeps {
 
 interface ResolvedWebhook {
   record: WebhookRecord;
-  secrets: WebhookSecrets;
+  /** Null when the stored secrets cannot be decrypted with the configured keys. */
+  secrets: WebhookSecrets | null;
   fetchedAt: number;
 }
 
@@ -58,6 +59,7 @@ export class DeliveryPump {
   private pokeTimer: NodeJS.Timeout | null = null;
   private idleWaiters: Array<() => void> = [];
   private readonly webhooks = new Map<string, ResolvedWebhook>();
+  private claims = 0;
 
   constructor(private readonly deps: DeliveryPumpDeps) {}
 
@@ -143,7 +145,12 @@ export class DeliveryPump {
           const limit = Math.min(batchSize, room);
           // Claim only when a useful batch fits, so claims stay few and large under load.
           if (this.draining || limit <= 0 || (room < Math.min(batchSize, concurrency) / 2 && this.inFlight > 0)) break;
-          const claimed = await this.deps.store.claimDueDeliveries({ now: this.deps.clock(), limit, leaseMs, owner: this.deps.owner });
+          // A lease name per claim, not per process: if an operator requeues a delivery while
+          // its attempt is still running, the late result of the old claim cannot overwrite the
+          // new claim's state.
+          this.claims += 1;
+          const owner = `${this.deps.owner}#${this.claims}`;
+          const claimed = await this.deps.store.claimDueDeliveries({ now: this.deps.clock(), limit, leaseMs, owner });
           this.lastClaimWasFull = claimed.length === limit;
           if (claimed.length > 0) await this.start(claimed);
           if (claimed.length < limit) break;
@@ -162,14 +169,22 @@ export class DeliveryPump {
     const webhooks = await this.resolveWebhooks(batch.map((c) => c.delivery.webhookId));
     for (const claimed of batch) {
       this.inFlight += 1;
-      void this.attempt(claimed, webhooks.get(claimed.delivery.webhookId)).then((report) => {
-        this.inFlight -= 1;
-        this.pending.push(report);
-        this.scheduleFlush();
-        // Only a full last claim says more is due; otherwise new work arrives by kick or sweep,
-        // and claiming after every completion would double the database load for nothing.
-        if (this.lastClaimWasFull && this.inFlight <= this.deps.options.concurrency / 2) this.poke();
-      });
+      void this.attempt(claimed, webhooks.get(claimed.delivery.webhookId))
+        .then((report) => {
+          this.pending.push(report);
+          this.scheduleFlush();
+        }, (error: unknown) => {
+          // attempt() catches what it expects; anything else must not wedge the pump. The
+          // lease brings the delivery back.
+          this.deps.logger.error('A delivery attempt failed unexpectedly', { deliveryId: claimed.delivery.id, error: String(error) });
+        })
+        .finally(() => {
+          this.inFlight -= 1;
+          // Only a full last claim says more is due; otherwise new work arrives by kick or sweep,
+          // and claiming after every completion would double the database load for nothing.
+          if (this.lastClaimWasFull && this.inFlight <= this.deps.options.concurrency / 2) this.poke();
+          this.settleIfIdle();
+        });
     }
   }
 
@@ -180,10 +195,12 @@ export class DeliveryPump {
     const attemptNumber = delivery.attempts + 1;
     let result: SendResult;
     let loggedHeaders: Record<string, string> = {};
-    if (!webhook || !webhook.record.enabled) {
+    if (!webhook || !webhook.record.enabled || !webhook.secrets) {
       result = {
         outcome: 'webhook_unavailable', statusCode: null, durationMs: 0, responseExcerpt: null,
-        errorMessage: webhook ? 'The webhook is disabled' : 'The webhook was deleted',
+        errorMessage: !webhook ? 'The webhook was deleted'
+          : !webhook.secrets ? 'The webhook\'s stored secrets cannot be decrypted with the configured encryption keys'
+          : 'The webhook is disabled',
       };
     } else {
       try {
@@ -199,7 +216,12 @@ export class DeliveryPump {
       ? { status: 'failed' as const, nextAttemptAt: null }
       : decideNextStep(result, attemptNumber, { schedule: retryScheduleMs, jitter, maxRetryAfterMs }, this.deps.clock(), this.deps.random);
     if ('disableWebhook' in step && step.disableWebhook && webhook) {
-      await this.disable(webhook.record, step.disableWebhook);
+      try {
+        await this.disable(webhook.record, step.disableWebhook);
+      } catch (error) {
+        // The attempt is still recorded; the next 410 tries to disable again.
+        this.deps.logger.error('Could not disable the webhook', { webhookId: webhook.record.id, error: String(error) });
+      }
     }
     return {
       result,
@@ -231,7 +253,16 @@ export class DeliveryPump {
     if (missing.length > 0) {
       for (const id of missing) this.webhooks.delete(id);
       for (const record of await this.deps.store.findWebhooksByIds(missing)) {
-        this.webhooks.set(record.id, { record, secrets: openSecrets(this.deps.box, record.id, record.secrets), fetchedAt: now });
+        let secrets: WebhookSecrets | null = null;
+        try {
+          secrets = openSecrets(this.deps.box, record.id, record.secrets);
+        } catch (error) {
+          // Only this webhook is affected (e.g. its key was removed from encryptionKeys).
+          this.deps.logger.error('Cannot decrypt the secrets of a webhook; its deliveries fail until the key is restored', {
+            webhookId: record.id, error: String(error),
+          });
+        }
+        this.webhooks.set(record.id, { record, secrets, fetchedAt: now });
       }
     }
     const out = new Map<string, ResolvedWebhook>();
@@ -282,11 +313,13 @@ export class DeliveryPump {
     // Both are conditional updates: a no-op costs one cheap statement per flush, not per delivery.
     await this.deps.store.markWebhooksHealthy([...healthy]);
     await this.deps.store.markWebhooksFailing([...failing], now);
-    for (const id of failing) {
-      const cached = this.webhooks.get(id)?.record;
-      if (cached?.enabled && cached.failingSince && now.getTime() - cached.failingSince.getTime() >= this.deps.options.disableAfterMs) {
-        await this.disable(cached, `Every delivery failed since ${cached.failingSince.toISOString()}`);
-      }
+    const failingTooLong = (w: WebhookRecord | undefined): w is WebhookRecord & { failingSince: Date } =>
+      !!w?.enabled && !!w.failingSince && now.getTime() - w.failingSince.getTime() >= this.deps.options.disableAfterMs;
+    const suspects = [...failing].filter((id) => failingTooLong(this.webhooks.get(id)?.record));
+    if (suspects.length === 0) return;
+    // The cache may predate a success another flush just wrote: decide on fresh records only.
+    for (const fresh of await this.deps.store.findWebhooksByIds(suspects)) {
+      if (failingTooLong(fresh)) await this.disable(fresh, `Every delivery failed since ${fresh.failingSince.toISOString()}`);
     }
   }
 

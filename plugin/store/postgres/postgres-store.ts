@@ -210,32 +210,53 @@ export class PostgresStore implements WebhookStore {
     let closed = false;
     let client: pg.PoolClient | null = null;
     let retry: NodeJS.Timeout | null = null;
-    // A dedicated connection holds the LISTEN; if it breaks, listen again (polling covers the gap).
-    const connect = async (): Promise<void> => {
-      const next = await this.pool.connect();
-      next.on('notification', () => onWork());
-      next.on('error', (error) => {
+    let failures = 0;
+    const notified = () => onWork();
+    // A dedicated connection holds the LISTEN. If it breaks, it is destroyed (never handed back
+    // to a pool the host may share) and listening resumes with backoff; polling covers the gap.
+    const listen = async (): Promise<void> => {
+      retry = null;
+      if (closed) return;
+      let next: pg.PoolClient | null = null;
+      try {
+        next = await this.pool.connect();
+        const current = next;
+        current.on('notification', notified);
+        current.on('error', (error) => {
+          if (client !== current) return; // already released: a late error from a dead socket
+          client = null;
+          onError(error);
+          release(current);
+          schedule();
+        });
+        await current.query(`LISTEN "${this.workChannel}"`);
+        failures = 0;
+        if (closed) return void release(current);
+        client = current;
+      } catch (error) {
         onError(error);
-        if (client === next) client = null;
-        next.release(error);
-        if (!closed) retry = setTimeout(() => void connect().catch(onError), 1_000);
-      });
-      await next.query(`LISTEN "${this.workChannel}"`);
-      if (closed) {
-        next.release();
-        return;
+        if (next) release(next);
+        schedule();
       }
-      client = next;
     };
-    await connect();
+    const release = (c: pg.PoolClient) => {
+      c.removeAllListeners('notification');
+      c.removeAllListeners('error');
+      c.on('error', () => undefined); // a destroyed connection may still report its socket's end
+      c.release(true);
+    };
+    const schedule = () => {
+      if (closed || retry) return;
+      failures += 1;
+      retry = setTimeout(() => void listen(), Math.min(30_000, 500 * 2 ** Math.min(failures, 6)));
+    };
+    await listen();
     return async () => {
       closed = true;
       if (retry) clearTimeout(retry);
       const current = client;
       client = null;
-      if (!current) return;
-      await current.query(`UNLISTEN "${this.workChannel}"`).catch(() => undefined);
-      current.release();
+      if (current) release(current);
     };
   }
 

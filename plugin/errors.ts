@@ -69,6 +69,13 @@ export class NotFoundError extends WebhooksError {
   }
 }
 
+/** The resource changed between read and write; the caller should reload and retry. */
+export class ConflictError extends WebhooksError {
+  constructor(what: string) {
+    super('conflict', `${what} was changed by someone else meanwhile; reload it and try again`, { status: 409 });
+  }
+}
+
 /** The plugin was used after `stop()`. */
 export class PluginStoppedError extends WebhooksError {
   constructor() {

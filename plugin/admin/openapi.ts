@@ -105,7 +105,7 @@ export function buildOpenApiDocument() {
           },
         },
       },
-      responses: Object.fromEntries([400, 401, 403, 404, 429].map((s) => [`Error${s}`, { description: `Error ${s}`, content: json(ref('Error')) }])),
+      responses: Object.fromEntries([400, 401, 403, 404, 409, 429].map((s) => [`Error${s}`, { description: `Error ${s}`, content: json(ref('Error')) }])),
     },
     security: [{ session: [] }, { bearer: [] }],
     paths: {
@@ -128,14 +128,14 @@ export function buildOpenApiDocument() {
       '/webhooks/{id}': {
         parameters: [idParam('Webhook')],
         get: { summary: 'One webhook', responses: { 200: ok('Webhook', ref('Webhook')), ...errors(401, 403, 404) } },
-        patch: { summary: 'Change fields of a webhook', requestBody: { required: true, content: json(ref('WebhookInput')) }, responses: { 200: ok('Updated', ref('Webhook')), ...errors(400, 401, 403, 404, 429) } },
+        patch: { summary: 'Change fields of a webhook', requestBody: { required: true, content: json(ref('WebhookInput')) }, responses: { 200: ok('Updated', ref('Webhook')), ...errors(400, 401, 403, 404, 409, 429) } },
         delete: { summary: 'Delete a webhook with its delivery log', responses: { 204: { description: 'Deleted' }, ...errors(401, 403, 404, 429) } },
       },
       '/webhooks/{id}/rotate-secret': {
         parameters: [idParam('Webhook')],
         post: {
           summary: 'New signing secret; the old one keeps signing for the overlap window',
-          responses: { 200: ok('New secret', { type: 'object', properties: { secret: { type: 'string' }, previous_expires_at: { type: 'string', format: 'date-time' } } }), ...errors(401, 403, 404, 429) },
+          responses: { 200: ok('New secret', { type: 'object', properties: { secret: { type: 'string' }, previous_expires_at: { type: 'string', format: 'date-time' } } }), ...errors(401, 403, 404, 409, 429) },
         },
       },
       '/webhooks/{id}/test': {

@@ -160,7 +160,12 @@ export interface WebhookStore {
   listEnabledWebhooks(tenantId: string): Promise<WebhookRecord[]>;
   /** Several webhooks by id across tenants (the worker resolves a batch's targets in one call). */
   findWebhooksByIds(ids: readonly string[]): Promise<WebhookRecord[]>;
-  updateWebhook(tenantId: string, id: string, patch: WebhookPatch): Promise<WebhookRecord | null>;
+  /**
+   * Applies the patch and returns the updated webhook, or null when it does not exist - or,
+   * with `expectedUpdatedAt`, when it changed since the caller read it (optimistic concurrency:
+   * two edits of the encrypted secrets field must not silently undo each other).
+   */
+  updateWebhook(tenantId: string, id: string, patch: WebhookPatch, expectedUpdatedAt?: Date): Promise<WebhookRecord | null>;
   /** Deletes the webhook with its deliveries and attempts. */
   deleteWebhook(tenantId: string, id: string): Promise<boolean>;
   /** Sets failingSince where it is null (first failure of a run). */

@@ -1,4 +1,4 @@
-import { NotFoundError } from '../errors.js';
+import { ConflictError, NotFoundError } from '../errors.js';
 import type { EventCatalogue } from '../events/catalogue.js';
 import type { EventRecorder } from '../events/event-recorder.js';
 import { checkUrlAtSave, type EgressPolicy } from '../delivery/egress-guard.js';
@@ -97,8 +97,7 @@ export class WebhookService {
     if (credentialsChanged || this.deps.box.needsReencryption(current.secrets)) {
       patch.secrets = sealSecrets(this.deps.box, id, secrets);
     }
-    const updated = await this.deps.store.updateWebhook(ctx.tenantId, id, patch);
-    if (!updated) throw new NotFoundError('Webhook');
+    const updated = await this.write(ctx.tenantId, id, patch, current.updatedAt);
     this.deps.onWebhookChanged(id);
     const webhook = toWebhookView(updated, secrets);
     await this.audit('WEBHOOK_UPDATED', webhook, ctx, Object.keys(value));
@@ -129,11 +128,18 @@ export class WebhookService {
         .filter((s) => s.expiresAt === null || Date.parse(s.expiresAt) > now.getTime())
         .map((s) => ({ secret: s.secret, expiresAt: s.expiresAt === null || Date.parse(s.expiresAt) > Date.parse(expiresAt) ? expiresAt : s.expiresAt })),
     ];
-    const updated = await this.deps.store.updateWebhook(ctx.tenantId, id, { secrets: sealSecrets(this.deps.box, id, secrets), updatedAt: now });
-    if (!updated) throw new NotFoundError('Webhook');
+    const updated = await this.write(ctx.tenantId, id, { secrets: sealSecrets(this.deps.box, id, secrets), updatedAt: now }, current.updatedAt);
     this.deps.onWebhookChanged(id);
     await this.audit('WEBHOOK_UPDATED', toWebhookView(updated, secrets), ctx, ['secret']);
     return { secret, previous_expires_at: expiresAt };
+  }
+
+  /** Writes only if nobody changed the webhook since `readAt`, so no edit silently undoes another. */
+  private async write(tenantId: string, id: string, patch: WebhookPatch, readAt: Date): Promise<WebhookRecord> {
+    const updated = await this.deps.store.updateWebhook(tenantId, id, patch, readAt);
+    if (updated) return updated;
+    await this.find(tenantId, id); // gone: 404
+    throw new ConflictError('The webhook');
   }
 
   async find(tenantId: string, id: string): Promise<WebhookRecord> {

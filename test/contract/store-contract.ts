@@ -66,6 +66,16 @@ export function storeContract(createStore: () => Promise<WebhookStore>): void {
       assert.equal(cleared?.name, w.name);
     });
 
+    it('refuses an update whose expected updatedAt is stale', async () => {
+      const w = webhookRecord({ updatedAt: at(1) });
+      await store.insertWebhook(w);
+      assert.equal(await store.updateWebhook(w.tenantId, w.id, { name: 'late', updatedAt: at(3) }, at(2)), null);
+      assert.equal((await store.findWebhook(w.tenantId, w.id))?.name, w.name);
+      const updated = await store.updateWebhook(w.tenantId, w.id, { name: 'fresh', updatedAt: at(3) }, at(1));
+      assert.equal(updated?.name, 'fresh');
+      assert.equal(await store.updateWebhook(w.tenantId, w.id, { name: 'again', updatedAt: at(4) }, at(1)), null);
+    });
+
     it('deletes a webhook together with its deliveries and attempts', async () => {
       const { webhooks, deliveries } = await seedEvent();
       await store.insertAttempt(attemptRecord(deliveries[0]));

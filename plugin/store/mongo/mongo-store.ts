@@ -132,11 +132,13 @@ export class MongoStore implements WebhookStore {
     return docs.map(toWebhookRecord);
   }
 
-  async updateWebhook(tenantId: string, id: string, patch: WebhookPatch): Promise<WebhookRecord | null> {
+  async updateWebhook(tenantId: string, id: string, patch: WebhookPatch, expectedUpdatedAt?: Date): Promise<WebhookRecord | null> {
     const set: Record<string, unknown> = { updatedAt: patch.updatedAt };
     for (const field of PATCHABLE_FIELDS) if (patch[field] !== undefined) set[field] = patch[field];
+    const filter: Record<string, unknown> = { _id: id, tenantId };
+    if (expectedUpdatedAt) filter.updatedAt = expectedUpdatedAt;
     const doc = await this.models.webhooks
-      .findOneAndUpdate({ _id: id, tenantId }, { $set: set }, { returnDocument: 'after' })
+      .findOneAndUpdate(filter, { $set: set }, { returnDocument: 'after' })
       .lean();
     return doc ? toWebhookRecord(doc) : null;
   }

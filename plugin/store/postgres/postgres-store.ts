@@ -130,7 +130,7 @@ export class PostgresStore implements WebhookStore {
     return rows.map(toWebhook);
   }
 
-  async updateWebhook(tenantId: string, id: string, patch: WebhookPatch): Promise<WebhookRecord | null> {
+  async updateWebhook(tenantId: string, id: string, patch: WebhookPatch, expectedUpdatedAt?: Date): Promise<WebhookRecord | null> {
     const sets = ['updated_at = $3'];
     const values: unknown[] = [tenantId, id, patch.updatedAt];
     for (const [field, column] of Object.entries(WEBHOOK_COLUMNS)) {
@@ -139,8 +139,13 @@ export class PostgresStore implements WebhookStore {
       values.push(field === 'events' ? JSON.stringify(value) : value);
       sets.push(`${column} = $${values.length}`);
     }
+    let guard = '';
+    if (expectedUpdatedAt) {
+      values.push(expectedUpdatedAt);
+      guard = ` AND updated_at = $${values.length}`;
+    }
     const { rows } = await this.pool.query(
-      `UPDATE ${this.table('webhooks')} SET ${sets.join(', ')} WHERE tenant_id = $1 AND id = $2 RETURNING *`, values);
+      `UPDATE ${this.table('webhooks')} SET ${sets.join(', ')} WHERE tenant_id = $1 AND id = $2${guard} RETURNING *`, values);
     return rows[0] ? toWebhook(rows[0]) : null;
   }
 

@@ -186,8 +186,17 @@ export function mongooseUserPlugin(schema: Schema<any>, input: MongooseUserPlugi
   });
 
   schema.post('findOneAndUpdate', async function (this: Query<unknown, unknown>, result: unknown) {
-    const { doc, upserted } = documentOf(result);
-    if (!doc) return;
+    const found = documentOf(result);
+    const { upserted } = found;
+    if (!found.doc) return;
+    let doc: Record<string, unknown> = found.doc;
+    // By default findOneAndUpdate hands back the document as it was before the update; the
+    // event must carry the user as it is now, so read it again unless the query asked for it.
+    const options = this.getOptions() as { returnDocument?: string; new?: boolean };
+    if (!upserted && options.returnDocument !== 'after' && options.new !== true) {
+      const id = (doc as { _id?: unknown })._id;
+      doc = (id !== undefined ? ((await this.model.findById(id).lean()) as Record<string, unknown> | null) : null) ?? doc;
+    }
     const context = contextOf(doc);
     if (upserted) {
       await record('USER_CREATED', (hooks) => hooks.userCreated({ user: plain(doc) }, context));

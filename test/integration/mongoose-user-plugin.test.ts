@@ -110,6 +110,12 @@ if (uri) {
       assert.deepEqual(updated.data.changed_fields, ['email']);
       assert.equal(updated.data.user.email, 'jane@example.com');
 
+      // Without returnDocument: 'after' mongoose returns the old document; the event must not.
+      await User.findByIdAndUpdate(jdoe._id, { $set: { firstName: 'Janet' } });
+      const byId = await waitForEvent('USER_MODIFIED', 3);
+      assert.deepEqual(byId.data.changed_fields, ['firstName']);
+      assert.equal(byId.data.user.first_name, 'Janet');
+
       await jdoe.deleteOne();
       const deleted = await waitForEvent('USER_DELETED');
       assert.equal(deleted.data.user.id, String(jdoe._id));

@@ -501,8 +501,9 @@ interface FloorResult {
 }
 
 /**
- * The floor under a hook call: the same two round trips a hook makes (read the tenant's
- * webhooks, then one INSERT committed on its own, synchronous_commit on as in the plugin),
+ * The floor under a hook call: the two round trips a hook makes when its subscription cache
+ * is cold (read the tenant's webhooks, then one INSERT committed on its own,
+ * synchronous_commit on as in the plugin; with the cache warm a hook makes only the second),
  * on a bare pg.Pool at the same steady rate, with no plugin code and no worker.
  */
 async function postgresFloor(ctx: Context, db: string, rate: number, seconds: number): Promise<FloorResult> {
@@ -626,7 +627,7 @@ function report(machine: Machine, envelopeBytes: number, got: LoopResult[], drai
     `${fmt(burstResult.hookP50, 2)} / ${fmt(burstResult.hookP99, 2)} ms`, '—', '', '']);
   rows.push([`   (for reference) hook-call latency @ ${webOnly.rate}/s on a runWorker: false instance (no delivery in the process), p50 / p99`,
     `${fmt(webOnly.hookP50, 2)} / ${fmt(webOnly.hookP99, 2)} ms`, '—', '', other(webOnly.cpu)]);
-  rows.push([`   (for reference) bare pg.Pool, the hook's two round trips (SELECT + INSERT commit) @ ${floor.rate}/s, p50 / p99`,
+  rows.push([`   (for reference) bare pg.Pool, a cold hook's two round trips (SELECT + INSERT commit) @ ${floor.rate}/s, p50 / p99`,
     `${fmt(floor.pairP50, 2)} / ${fmt(floor.pairP99, 2)} ms`, '—', '', other(floor.cpu)]);
 
   const table = (header: string[], body: string[][]) =>
@@ -744,8 +745,8 @@ Plugin log during the run: ${pluginProblems.warn} warnings, ${pluginProblems.err
   rate (never waiting for earlier calls) for ${CONFIG.steadySeconds} s, after 1 s at 100/s that is not counted;
   latency = receipt time − the moment the hook was called. An event that never arrives counts as infinite.
 - **4. Hook-call latency**: the duration of each \`await plugin.hooks.userLogin(...)\` in the steady runs (the
-  target applies to 300/s); plus a closed-loop burst. The PostgreSQL floor is the same two round trips a
-  hook call makes, on a bare pool, at the same rate.
+  target applies to 300/s); plus a closed-loop burst. The PostgreSQL floor is the two round trips a
+  hook call makes when its subscription cache is cold (warm: only the INSERT), on a bare pool, at the same rate.
 - **CPU split**: \`process.cpuUsage()\` of the bench (= plugin) and receiver processes, \`/proc\` for the
   PostgreSQL processes, \`os.cpus()\` for the machine; "other load" is the rest of the machine's busy time.
 - Where a hook call's time goes (Joi, pool wait, each statement) is measured by \`npx tsx bench/diagnose-hooks.ts\`,

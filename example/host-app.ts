@@ -157,7 +157,8 @@ export async function createHostApp(options: HostAppOptions): Promise<HostApp> {
   if (users instanceof MongooseUserRepository && typeof binding === 'function') {
     users.applyUserSchemaPlugin(binding as (schema: unknown, o: unknown) => void, {
       webhooks: () => webhooks,
-      ignorePaths: ['updatedAt', 'createdAt', 'lastLoginAt', 'usernameLower'],
+      // enabled and emailVerified have their own events (USER_ENABLED/DISABLED, USER_EMAIL_VERIFIED).
+      ignorePaths: ['updatedAt', 'createdAt', 'lastLoginAt', 'usernameLower', 'enabled', 'emailVerified'],
     });
     events.recordedElsewhere('userCreated', 'userModified', 'userDeleted');
   }

@@ -16,7 +16,7 @@
  * write resolves its event is durable (or reported).
  */
 import Joi from 'joi';
-import type { HydratedDocument, Query, Schema } from 'mongoose';
+import type { ClientSession, HydratedDocument, Query, Schema } from 'mongoose';
 import { InvalidOptionsError } from '../errors.js';
 import { isSensitiveKey } from '../events/sensitive-data.js';
 import type { Logger } from '../options.js';
@@ -192,10 +192,12 @@ export function mongooseUserPlugin(schema: Schema<any>, input: MongooseUserPlugi
     let doc: Record<string, unknown> = found.doc;
     // By default findOneAndUpdate hands back the document as it was before the update; the
     // event must carry the user as it is now, so read it again unless the query asked for it.
-    const options = this.getOptions() as { returnDocument?: string; new?: boolean };
+    const options = this.getOptions() as { returnDocument?: string; new?: boolean; session?: ClientSession | null };
     if (!upserted && options.returnDocument !== 'after' && options.new !== true) {
       const id = (doc as { _id?: unknown })._id;
-      doc = (id !== undefined ? ((await this.model.findById(id).lean()) as Record<string, unknown> | null) : null) ?? doc;
+      // In the query's session, so an update inside a transaction reads its own write.
+      const fresh = id !== undefined ? await this.model.findById(id).session(options.session ?? null).lean() : null;
+      doc = (fresh as Record<string, unknown> | null) ?? doc;
     }
     const context = contextOf(doc);
     if (upserted) {

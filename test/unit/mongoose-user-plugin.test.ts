@@ -95,7 +95,8 @@ describe('mongoose binding (schema plugin, no server)', () => {
     schema.plugin(mongooseUserPlugin, { webhooks: target, tenantOf: () => 'from-option' });
     const Model = connection.model('BindingUserB', schema);
     const hooks = hooksOf(schema);
-    const query = (update: unknown) => ({ getUpdate: () => update });
+    // A stand-in for mongoose's Query; returnDocument 'after' so the hook needs no re-read.
+    const query = (update: unknown) => ({ getUpdate: () => update, getOptions: () => ({ returnDocument: 'after' }) });
     const doc = { _id: 'u-9', username: 'jdoe', email: 'j@example.com', passwordHash: 'h' };
 
     await hooks.execPost('findOneAndUpdate', query({ $set: { email: 'x@example.com', passwordHash: 'z' }, $inc: { __v: 1 } }), [doc]);

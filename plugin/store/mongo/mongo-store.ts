@@ -191,7 +191,13 @@ export class MongoStore implements WebhookStore {
           await this.models.events.insertOne({ ...toEventDoc(event), fanoutComplete: true });
         } else {
           await this.models.events.insertOne({ ...toEventDoc(event), fanoutComplete: false, pendingDeliveries: planned });
-          await this.finishFanOut(event.id, planned);
+          try {
+            await this.finishFanOut(event.id, planned);
+          } catch {
+            // The event and its planned deliveries are durable in one document now; the sweep's
+            // completeInterruptedWork() writes the deliveries. Failing here would tell the host
+            // "nothing was recorded" about an event that will be delivered.
+          }
         }
         return { eventId: event.id, created: true, deliveryCount: planned.length };
       } catch (error) {

@@ -42,6 +42,8 @@ export interface WebhooksPlugin {
   /** Tenant used when a caller names none. */
   readonly defaultTenantId: string;
   readonly logger: Logger;
+  /** The plugin's source of "now" (options.clock). */
+  readonly clock: () => Date;
 }
 
 /**
@@ -76,6 +78,7 @@ export function createWebhooksPlugin(input: WebhooksPluginOptions): WebhooksPlug
 
   const recorder = new EventRecorder({
     store, subscriptions, catalogue, clock, retentionMs: delivery.retentionMs, maxEventBytes: options.maxEventBytes,
+    firstAttemptDelayMs: delivery.retryScheduleMs[0],
     onDeliveriesRecorded: kick,
   });
   const rawHooks = createLifecycleHooks({ recorder, mapUser: options.userMapper ?? defaultUserMapper, defaultTenantId: options.defaultTenantId });
@@ -105,6 +108,7 @@ export function createWebhooksPlugin(input: WebhooksPluginOptions): WebhooksPlug
     context: normalizeContext,
     defaultTenantId: options.defaultTenantId,
     logger,
+    clock,
     instrumentPassport(passport, passportOptions) {
       instrumentPassport(passport, hooks, { logger, ...passportOptions });
     },

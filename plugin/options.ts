@@ -3,9 +3,10 @@ import { InvalidOptionsError } from './errors.js';
 import type { EncryptionKey } from './security/secret-box.js';
 import type { CustomEventTypeInput } from './events/catalogue.js';
 import type { WebhookStore } from './store/store-port.js';
-import { DEFAULT_RETRY_SCHEDULE_MS } from './delivery/retry-policy.js';
+import { DEFAULT_RETRY_POLICY } from './delivery/retry-policy.js';
 import { assertValidEgressPolicy } from './delivery/egress-guard.js';
 import { TENANT_ID_SCHEMA } from './host/hook-context.js';
+import { joiDetails } from './validation-details.js';
 
 /** Where the plugin keeps its data. Exactly one of these. */
 export type StorageOptions =
@@ -93,9 +94,9 @@ const DAY = 86_400_000;
 /** Every default in one place. */
 export const DEFAULT_DELIVERY_OPTIONS: Readonly<DeliveryOptions> = Object.freeze({
   timeoutMs: 15_000,
-  retryScheduleMs: [...DEFAULT_RETRY_SCHEDULE_MS],
-  jitter: 0.2,
-  maxRetryAfterMs: 3_600_000,
+  retryScheduleMs: [...DEFAULT_RETRY_POLICY.schedule],
+  jitter: DEFAULT_RETRY_POLICY.jitter,
+  maxRetryAfterMs: DEFAULT_RETRY_POLICY.maxRetryAfterMs,
   disableAfterMs: 5 * DAY,
   concurrency: 128,
   batchSize: 200,
@@ -173,7 +174,7 @@ const schema = Joi.object({
 export function resolveOptions(input: unknown): ResolvedOptions {
   const { value, error } = schema.validate(input, { abortEarly: false, convert: false });
   if (error) {
-    const details = error.details.map((d) => ({ path: d.path.join('.'), message: d.message }));
+    const details = joiDetails(error);
     throw new InvalidOptionsError(`Invalid webhooks plugin options: ${details.map((d) => d.message).join('; ')}`, details);
   }
   const delivery: DeliveryOptions = { ...DEFAULT_DELIVERY_OPTIONS, ...value.delivery };

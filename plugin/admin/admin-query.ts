@@ -2,6 +2,7 @@ import Joi from 'joi';
 import { ValidationError } from '../errors.js';
 import { ID_PATTERN } from '../ids.js';
 import type { DeliveryQuery } from '../store/store-port.js';
+import { joiDetails } from '../validation-details.js';
 
 /** Query and body schemas of the admin API routes that are not webhook bodies. */
 const cursorSchema = Joi.string().max(200).pattern(/^[A-Za-z0-9_-]+$/);
@@ -21,7 +22,7 @@ function check<T>(schema: Joi.Schema, value: unknown, where: string): T {
   const { value: out, error } = schema.validate(value ?? {}, { abortEarly: false, convert: true });
   if (error) {
     throw new ValidationError(`Invalid ${where}: ${error.details.map((d) => d.message).join('; ')}`,
-      error.details.map((d) => ({ path: [where, ...d.path].join('.'), message: d.message })));
+      joiDetails(error, [where]));
   }
   return out as T;
 }

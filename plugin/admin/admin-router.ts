@@ -5,12 +5,14 @@ import type { WebhooksPlugin } from '../create-webhooks-plugin.js';
 import { InvalidOptionsError, NotFoundError, WebhooksError } from '../errors.js';
 import { TENANT_ID_SCHEMA, type NormalizedContext } from '../host/hook-context.js';
 import { ID_PATTERN } from '../ids.js';
+import { TEST_EVENT_TYPE } from '../events/catalogue.js';
 import { assertEmptyBody, assertNoQuery, encodeCursor, parseDeliveryListQuery, parseRecoverBody } from './admin-query.js';
 import { registerAdminUiAssets } from './admin-ui-assets.js';
 import { csrfProtection } from './csrf-protection.js';
 import { toDeliveryView } from './delivery-view.js';
 import { errorMiddleware } from './error-middleware.js';
 import { buildOpenApiDocument } from './openapi.js';
+import { joiDetails } from '../validation-details.js';
 
 /** The signed-in operator as the host's Passport setup leaves it on `req.user`. */
 export type AdminUser = Record<string, any>;
@@ -59,7 +61,7 @@ const wrap = (fn: Handler): RequestHandler => (req, res, next) => {
 export function createAdminRouter(plugin: WebhooksPlugin, input: AdminRouterOptions): express.Router {
   const { value: options, error } = optionsSchema.validate(input);
   if (error) {
-    throw new InvalidOptionsError(`Invalid admin router options: ${error.message}`, error.details.map((d) => ({ path: d.path.join('.'), message: d.message })));
+    throw new InvalidOptionsError(`Invalid admin router options: ${error.message}`, joiDetails(error));
   }
   const router = express.Router();
   const csrf = csrfProtection();
@@ -125,7 +127,7 @@ export function createAdminRouter(plugin: WebhooksPlugin, input: AdminRouterOpti
   router.get('/event-types', wrap(async (req, res) => {
     assertNoQuery(req.query);
     res.json({
-      event_types: plugin.catalogue.list().filter((t) => t.type !== 'WEBHOOK_TEST')
+      event_types: plugin.catalogue.list().filter((t) => t.type !== TEST_EVENT_TYPE)
         .map((t) => ({ type: t.type, category: t.category, description: t.description, built_in: t.builtIn })),
       categories: plugin.catalogue.categories(),
     });
@@ -195,7 +197,7 @@ export function createAdminRouter(plugin: WebhooksPlugin, input: AdminRouterOpti
   }));
   router.post('/webhooks/:id/recover', mutationLimit, wrap(async (req, res) => {
     assertNoQuery(req.query);
-    const since = parseRecoverBody(req.body, new Date());
+    const since = parseRecoverBody(req.body, plugin.clock());
     res.status(202).json({ requeued: await plugin.deliveries.recover(tenantOf(req), idParam(req, 'Webhook'), since) });
   }));
 

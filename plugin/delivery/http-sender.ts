@@ -40,7 +40,7 @@ export class HttpSender {
       assertLiteralHostAllowed(url, this.options.egress);
     } catch (error) {
       const e = error as Error & { code?: string };
-      return { outcome: classifyError(e), statusCode: null, responseExcerpt: null, errorMessage: e.message.slice(0, 500), durationMs: elapsed() };
+      return { outcome: classifyError(e), statusCode: null, responseExcerpt: null, errorMessage: describeError(e), durationMs: elapsed() };
     }
     return new Promise<SendResult>((resolve) => {
       let statusCode: number | null = null;
@@ -119,8 +119,14 @@ export function classifyError(error: Error & { code?: string; cause?: unknown })
   return 'network';
 }
 
-function describeError(error: Error & { code?: string; cause?: unknown }): string {
-  const cause = error.cause as (Error & { code?: string }) | undefined;
+function describeError(error: Error & { code?: string; cause?: unknown; range?: string }): string {
+  const cause = error.cause as (Error & { code?: string; range?: string }) | undefined;
+  const range = error.range ?? cause?.range;
+  if (classifyError(error) === 'blocked' && range) {
+    // Not the resolved address: the log and the test-send answer must not let a tenant admin
+    // map the internal network by pointing webhooks at internal names.
+    return `Refused by the egress policy: the address is in a forbidden range (${range.replace(/ \(.*\)$/, '')})`;
+  }
   const message = cause?.message && cause.message !== error.message ? `${error.message}: ${cause.message}` : error.message;
   return message.slice(0, 500);
 }

@@ -23,6 +23,8 @@ export interface EventRecorderDeps {
   catalogue: EventCatalogue;
   clock: () => Date;
   retentionMs: number;
+  /** retryScheduleMs[0]: how long a new delivery waits before its first attempt (default 0). */
+  firstAttemptDelayMs: number;
   maxEventBytes: number;
   /** Called after deliveries were persisted, so a worker can start at once instead of at its next poll. */
   onDeliveriesRecorded: (count: number) => void;
@@ -45,11 +47,12 @@ export class EventRecorder {
     } catch (cause) {
       throw new EventNotRecordedError(type, cause);
     }
-    const deliveries = webhooks.map((w) => newDelivery(event, w.id, now));
+    const firstAttemptAt = new Date(now.getTime() + this.deps.firstAttemptDelayMs);
+    const deliveries = webhooks.map((w) => newDelivery(event, w.id, now, { nextAttemptAt: firstAttemptAt }));
     return this.persist(event, deliveries);
   }
 
-  /** Records an event for exactly one webhook (test sends), bypassing subscription matching. */
+  /** Builds (does not store) the event record and its envelope body; also used by test sends. */
   buildEvent(type: string, data: Record<string, unknown>, context: NormalizedContext, source: EventSource, now: Date): EventRecord {
     const id = newId('evt');
     const envelope = buildEnvelope({

@@ -12,7 +12,6 @@ export const SUBSCRIPTION_CACHE_MS = 1_000;
 /** The enabled webhooks of each tenant, read at most once per {@link SUBSCRIPTION_CACHE_MS}. */
 export class SubscriptionCache {
   private readonly entries = new Map<string, { loadedAt: number; webhooks: Promise<WebhookRecord[]> }>();
-  private generation = 0;
 
   constructor(private readonly store: WebhookStore, private readonly ttlMs = SUBSCRIPTION_CACHE_MS) {}
 
@@ -20,20 +19,17 @@ export class SubscriptionCache {
     const now = Date.now();
     const hit = this.entries.get(tenantId);
     if (hit && now - hit.loadedAt < this.ttlMs) return hit.webhooks;
-    const generation = this.generation;
     const webhooks = this.store.listEnabledWebhooks(tenantId);
     this.entries.set(tenantId, { loadedAt: now, webhooks });
-    // A failed read is not cached; nor is one that started before an invalidation.
+    // A failed read is not cached.
     webhooks.catch(() => {
       if (this.entries.get(tenantId)?.webhooks === webhooks) this.entries.delete(tenantId);
     });
-    if (generation !== this.generation) this.entries.delete(tenantId);
     return webhooks;
   }
 
   /** A webhook changed through this instance: every tenant reads afresh. */
   invalidate(): void {
-    this.generation += 1;
     this.entries.clear();
   }
 }

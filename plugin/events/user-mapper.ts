@@ -4,8 +4,11 @@
  * host's user model carries never reach a receiver, whatever the host adds to its model later.
  * Accepts camelCase or snake_case input and always emits snake_case, like the envelope.
  */
+/** Where a host's user object may keep its id; the hooks' validation uses the same list. */
+export const USER_ID_FIELDS = ['id', '_id', 'userId', 'user_id', 'sub'] as const;
+
 const FIELD_ALIASES: Record<string, readonly string[]> = {
-  id: ['id', '_id', 'userId', 'user_id', 'sub'],
+  id: USER_ID_FIELDS,
   username: ['username', 'userName', 'user_name', 'login'],
   email: ['email'],
   email_verified: ['emailVerified', 'email_verified'],

@@ -1,6 +1,7 @@
 import Joi from 'joi';
 import { ValidationError } from '../errors.js';
 import type { Actor, ClientInfo, RequestMetadata } from '../events/envelope.js';
+import { joiDetails } from '../validation-details.js';
 
 /**
  * What a host passes as the last argument of every hook: who did it, from where, for which
@@ -54,7 +55,7 @@ export function normalizeContext(input: unknown, defaultTenantId: string): Norma
   const { value, error } = contextSchema.validate(input, { abortEarly: false });
   if (error) {
     throw new ValidationError(`Invalid hook context: ${error.message}`,
-      error.details.map((d) => ({ path: ['context', ...d.path].join('.'), message: d.message })));
+      joiDetails(error, ['context']));
   }
   const ctx = value as HookContext;
   const req = ctx.req;

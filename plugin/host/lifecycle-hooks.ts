@@ -2,8 +2,9 @@ import Joi from 'joi';
 import { ValidationError } from '../errors.js';
 import type { EventRecorder, RecordedEvent } from '../events/event-recorder.js';
 import { scrubEventData } from '../events/sensitive-data.js';
-import type { UserMapper } from '../events/user-mapper.js';
+import { USER_ID_FIELDS, type UserMapper } from '../events/user-mapper.js';
 import { normalizeContext, type HookContext } from './hook-context.js';
+import { joiDetails } from '../validation-details.js';
 
 /** A host user object: any object with an id (`id` or `_id`); only allow-listed fields leave. */
 export type HostUser = Record<string, unknown>;
@@ -35,9 +36,9 @@ export interface LifecycleHooks {
 }
 
 const user = Joi.object().unknown(true).custom((value, helpers) => {
-  const id = value.id ?? value._id ?? value.userId ?? value.sub;
-  return id === undefined || id === null || id === '' ? helpers.error('any.custom', { error: new Error('needs an id') }) : value;
-}).messages({ 'any.custom': '{{#label}} must have an id (id or _id)' });
+  const id = USER_ID_FIELDS.map((field) => value[field]).find((v) => v !== undefined && v !== null && v !== '');
+  return id === undefined ? helpers.error('any.custom', { error: new Error('needs an id') }) : value;
+}).messages({ 'any.custom': `{{#label}} must have an id (one of ${USER_ID_FIELDS.join(', ')})` });
 const role = Joi.object({
   id: Joi.alternatives(Joi.string().min(1).max(200), Joi.number()).required(),
   name: Joi.string().min(1).max(200).required(),
@@ -100,7 +101,7 @@ function validateArgs(hook: keyof typeof TYPED_HOOKS, args: unknown): Args {
   const { value, error } = TYPED_HOOKS[hook].args.required().validate(args, { abortEarly: false });
   if (error) {
     throw new ValidationError(`Invalid arguments to ${hook}(): ${error.message}`,
-      error.details.map((d) => ({ path: d.path.join('.'), message: d.message })));
+      joiDetails(error));
   }
   return value;
 }

@@ -22,6 +22,7 @@ import { isSensitiveKey } from '../events/sensitive-data.js';
 import type { Logger } from '../options.js';
 import type { HookContext } from './hook-context.js';
 import type { LifecycleHooks } from './lifecycle-hooks.js';
+import { joiDetails } from '../validation-details.js';
 
 /** What the binding needs from a webhooks plugin (a `WebhooksPlugin` fits). */
 export interface UserLifecycleTarget {
@@ -128,7 +129,7 @@ export function mongooseUserPlugin(schema: Schema<any>, input: MongooseUserPlugi
   const { value: options, error } = optionsSchema.validate(input);
   if (error) {
     throw new InvalidOptionsError(`Invalid mongooseUserPlugin options: ${error.message}`,
-      error.details.map((d) => ({ path: d.path.join('.'), message: d.message })));
+      joiDetails(error));
   }
   // The plugin object itself, not joi's copy of it.
   const opts = { ...(options as MongooseUserPluginOptions), webhooks: input.webhooks };

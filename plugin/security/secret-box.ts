@@ -43,7 +43,8 @@ export class SecretBox {
       throw new WebhooksError('secret_unreadable', `Stored secret uses unknown key "${keyId}" or format`, { status: 500 });
     }
     try {
-      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64'));
+      // authTagLength pins 16-byte tags: a truncated tag must not be accepted.
+      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64'), { authTagLength: 16 });
       decipher.setAAD(Buffer.from(recordId));
       decipher.setAuthTag(Buffer.from(tag, 'base64'));
       return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64')), decipher.final()]).toString('utf8');

@@ -2,6 +2,7 @@ import Joi from 'joi';
 import { ValidationError } from '../errors.js';
 import type { EventCatalogue } from '../events/catalogue.js';
 import { isValidSelector } from '../events/event-selector.js';
+import { joiDetails } from '../validation-details.js';
 
 /**
  * The shape of a webhook as callers write it (snake_case, like the envelope and the admin API).
@@ -62,7 +63,7 @@ export function validateWebhookInput(input: unknown, catalogue: EventCatalogue, 
   const { value, error } = schema(catalogue, creating).validate(input, { abortEarly: false, stripUnknown: false });
   if (error) {
     throw new ValidationError(`Invalid webhook: ${error.details.map((d) => d.message).join('; ')}`,
-      error.details.map((d) => ({ path: d.path.join('.'), message: d.message })));
+      joiDetails(error));
   }
   return value as WebhookInput;
 }

@@ -308,7 +308,8 @@ describe('delivery', function () {
       for (const { webhook } of [byName, byAddress]) {
         const attempt = await singleAttempt(worker, webhook.id);
         assert.equal(attempt.outcome, 'blocked', `${webhook.url}: ${attempt.errorMessage}`);
-        assert.match(attempt.errorMessage ?? '', /forbidden range, loopback/);
+        assert.match(attempt.errorMessage ?? '', /forbidden range \(loopback\)/);
+        assert.ok(!/127\.0\.0\.1|::1/.test(attempt.errorMessage ?? ''), 'the resolved address is not disclosed');
       }
       assert.equal(rx.requests.length, 0, 'no byte reached the receiver');
     });

@@ -43,6 +43,11 @@ export class AdminApiClient {
     return (await this.request<{ webhooks: Webhook[] }>('GET', '/webhooks')).webhooks;
   }
 
+  /** One webhook with its health. */
+  getWebhook(id: string): Promise<Webhook> {
+    return this.request('GET', `/webhooks/${encodeURIComponent(id)}`);
+  }
+
   createWebhook(input: WebhookInput): Promise<Webhook & { secret: string }> {
     return this.request('POST', '/webhooks', input);
   }

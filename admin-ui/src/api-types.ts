@@ -19,6 +19,14 @@ export interface WebhookStatus {
   failing_since: string | null;
 }
 
+/** How a webhook has been doing, as GET /webhooks and GET /webhooks/{id} report it. */
+export interface WebhookHealth {
+  /** The delivery attempted most recently, however long ago; null when none was ever attempted. */
+  last_delivery: { status: DeliveryStatus; status_code: number | null; outcome: string | null; at: string } | null;
+  /** Deliveries created since `since` (24 hours ago), by their status now; success_rate is null when none has finished. */
+  recent: { since: string; succeeded: number; failed: number; pending: number; success_rate: number | null };
+}
+
 /** A webhook as reads return it: every secret value is masked (`****abcd`). */
 export interface Webhook {
   id: string;
@@ -34,6 +42,8 @@ export interface Webhook {
   status: WebhookStatus;
   created_at: string;
   updated_at: string;
+  /** Present on GET reads only (not on create or update answers). */
+  health?: WebhookHealth;
 }
 
 /** What the form sends; every field optional so PATCH can carry only what changed. */
@@ -43,9 +53,11 @@ export interface WebhookInput {
   url?: string;
   events?: string[];
   notification_type?: 'REST';
-  api_key?: { header?: string; value: string } | null;
+  /** On update, a missing value keeps the stored one. */
+  api_key?: { header?: string; value?: string } | null;
   authorization?: string | null;
-  headers?: Record<string, string>;
+  /** On update, merged into the stored headers; null removes one. */
+  headers?: Record<string, string | null>;
   enabled?: boolean;
 }
 

@@ -2,18 +2,24 @@ import { LitElement, css, html, nothing } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import { base, tokens } from './styles.js';
 
-/** One custom header row. `masked` is what the API shows of a stored value (`****alue`). */
+/**
+ * One custom header row. `masked` is what the API shows of a stored value (`****alue`) and
+ * `stored` the name it is stored under (both null for a row added in this form): a stored row
+ * left with an empty value keeps its stored value.
+ */
 export interface HeaderRow {
   key: number;
   name: string;
   value: string;
   masked: string | null;
+  stored: string | null;
 }
 
 let nextKey = 1;
+/** A row; give `masked` for a header that is stored under `name`. */
 export function headerRow(name = '', value = '', masked: string | null = null): HeaderRow {
   nextKey += 1;
-  return { key: nextKey, name, value, masked };
+  return { key: nextKey, name, value, masked, stored: masked === null ? null : name };
 }
 
 /**
@@ -50,7 +56,7 @@ export class WebhookHeadersEditor extends LitElement {
   declare rows: HeaderRow[];
   declare errors: Record<string, string>;
   declare groupError: string | null;
-  /** Editing a stored webhook: say that stored values are kept unless changed. */
+  /** Editing a stored webhook: say that stored values are kept unless replaced. */
   declare editing: boolean;
 
   constructor() {
@@ -102,7 +108,9 @@ export class WebhookHeadersEditor extends LitElement {
       <fieldset aria-describedby=${describedBy} aria-invalid=${this.groupError ? 'true' : 'false'}>
         <legend>Custom headers <span class="muted small">(optional)</span></legend>
         <p id="headers-hint" class="hint">Sent with every request, e.g. for a receiver that checks its own token. Values are stored
-          encrypted and never shown again.${this.editing ? ' Changing the headers replaces them all, so enter every value again.' : ''}</p>
+          encrypted and never shown again.${this.editing
+            ? ' A stored value is kept unless you enter a new one (renaming a header needs its value again); Remove deletes that header when you save.'
+            : ''}</p>
         ${this.groupError ? html`<p id="headers-error" class="field-error">${this.groupError}</p>` : nothing}
         ${this.rows.length ? html`<ol>
           ${repeat(this.rows, (r) => r.key, (row, index) => {
@@ -119,7 +127,7 @@ export class WebhookHeadersEditor extends LitElement {
               <div class="value">
                 <label for="h-value-${row.key}">Header ${n} value</label>
                 <input id="h-value-${row.key}" type="password" .value=${row.value} spellcheck="false" autocomplete="new-password"
-                  placeholder=${row.masked ? `Stored: ${row.masked}` : ''}
+                  placeholder=${!row.masked ? '' : row.name.trim() === row.stored ? `Stored: ${row.masked} — leave empty to keep` : 'Enter the value again for the new name'}
                   aria-invalid=${error ? 'true' : 'false'} aria-describedby=${error ? errorId : nothing}
                   @input=${(e: Event) => this.edit(row.key, { value: (e.target as HTMLInputElement).value })}>
               </div>

@@ -19,6 +19,13 @@ export interface SavedDetail {
 const DEFAULT_API_KEY_HEADER = 'x-api-key';
 
 /**
+ * The body the form sends. On an update the API keeps stored secret values it is not sent
+ * again, so `api_key` may carry only a new `header`, and `headers` only the names that changed
+ * (null for a removed one).
+ */
+type WebhookBody = WebhookInput;
+
+/**
  * Create or edit one webhook: the fields of cidaas' "Create Webhook" view (name, events,
  * notification type, URL, API key) plus description, authorization value, custom headers and
  * enabled. Saves through the admin API and shows its validation errors next to the fields.
@@ -44,6 +51,8 @@ export class WebhookForm extends LitElement {
     .summary:focus { outline: 3px solid var(--_focus); }
     .actions { display: flex; gap: 0.6rem; justify-content: flex-end; flex-wrap: wrap; padding-top: 1rem; border-top: 1px solid var(--_border); }
     section > .hint, .after { margin-bottom: 0.9rem; }
+    .hint.below { margin: 0.3rem 0 0; }
+    section > .stored { margin: -0.5rem 0 1rem; }
     select { max-width: 20rem; }
     textarea { min-height: 4.5rem; resize: vertical; }
     @media (max-width: 560px) {
@@ -132,18 +141,39 @@ export class WebhookForm extends LitElement {
     return this.webhook !== null;
   }
 
-  private headersChanged(): boolean {
-    const original = Object.keys(this.webhook?.headers ?? {});
-    const rows = this.headerRows.filter((r) => r.name.trim() || r.value);
-    return rows.length !== original.length || rows.some((r, i) => r.name.trim() !== original[i] || r.value !== '');
+  /**
+   * The custom headers to send: on create every row; on an update only what changed, merged by
+   * the API into the stored headers (a new value sets a header, null removes it, a stored row
+   * left with an empty value keeps its value). Null when nothing changed.
+   */
+  private headerChanges(rowErrors: Record<string, string>): Record<string, string | null> | null {
+    const changes: Record<string, string | null> = {};
+    const kept = new Set<string>();
+    const seen = new Set<string>();
+    for (const row of this.headerRows) {
+      const name = row.name.trim();
+      if (!name && !row.value) continue;
+      const error = (message: string) => { rowErrors[`#${row.key}`] = message; };
+      if (!name) { error('Enter the header name'); continue; }
+      if (seen.has(name.toLowerCase())) { error('This header is listed twice'); continue; }
+      seen.add(name.toLowerCase());
+      if (row.value) changes[name] = row.value;
+      else if (row.stored !== null && name === row.stored) kept.add(name.toLowerCase());
+      else error(row.stored !== null ? 'Enter the value again to store it under the new name' : 'Enter a value for this header');
+    }
+    // Stored headers no row keeps or replaces any more are removed (names are case-insensitive).
+    for (const name of Object.keys(this.webhook?.headers ?? {})) {
+      if (!kept.has(name.toLowerCase()) && !Object.keys(changes).some((n) => n.toLowerCase() === name.toLowerCase())) changes[name] = null;
+    }
+    return Object.keys(changes).length > 0 ? changes : null;
   }
 
   /** Checks what the API cannot check for us (masked values), then builds the body to send. */
-  private build(): { body: WebhookInput; errors: FieldErrors; rowErrors: Record<string, string> } {
+  private build(): { body: WebhookBody; errors: FieldErrors; rowErrors: Record<string, string> } {
     const errors = emptyErrors();
     const rowErrors: Record<string, string> = {};
     const w = this.webhook;
-    const body: WebhookInput = {};
+    const body: WebhookBody = {};
     const name = this.name.trim();
     const description = this.description.trim();
     const url = this.url.trim();
@@ -158,31 +188,25 @@ export class WebhookForm extends LitElement {
     if (!w) body.notification_type = 'REST';
     if (!w || this.enabled !== w.enabled) body.enabled = this.enabled;
 
+    // An empty header field means the default header. With a key stored, the API keeps its value
+    // when only the header is sent, and keeps its header when only the value is.
     const header = this.apiKeyHeader.trim();
+    const stored = w?.api_key ?? null;
+    const newHeader = stored ? ((header || DEFAULT_API_KEY_HEADER) !== stored.header ? header || DEFAULT_API_KEY_HEADER : undefined) : header || undefined;
     if (this.removeApiKey) {
       body.api_key = null;
     } else if (this.apiKeyValue) {
-      body.api_key = { value: this.apiKeyValue, ...(header ? { header } : {}) };
-    } else if (w?.api_key && header !== w.api_key.header) {
-      errors.fields['api_key.value'] = 'Enter the API key again to change the header it is sent in';
-    } else if (!w?.api_key && header) {
+      body.api_key = { ...(newHeader ? { header: newHeader } : {}), value: this.apiKeyValue };
+    } else if (stored && newHeader) {
+      body.api_key = { header: newHeader };
+    } else if (!stored && header) {
       errors.fields['api_key.value'] = 'Enter the API key, or clear its header name';
     }
     if (this.removeAuthorization) body.authorization = null;
     else if (this.authorization) body.authorization = this.authorization;
 
-    if (this.headersChanged()) {
-      const headers: Record<string, string> = {};
-      for (const row of this.headerRows) {
-        const rowName = row.name.trim();
-        if (!rowName && !row.value) continue;
-        if (!rowName) rowErrors[`#${row.key}`] = 'Enter the header name';
-        else if (!row.value) rowErrors[`#${row.key}`] = row.masked ? 'Enter this value again: saving changed headers replaces them all' : 'Enter a value for this header';
-        else if (Object.keys(headers).some((k) => k.toLowerCase() === rowName.toLowerCase())) rowErrors[`#${row.key}`] = 'This header is listed twice';
-        else headers[rowName] = row.value;
-      }
-      body.headers = headers;
-    }
+    const headers = this.headerChanges(rowErrors);
+    if (headers) body.headers = headers;
     return { body, errors, rowErrors };
   }
 
@@ -272,7 +296,8 @@ export class WebhookForm extends LitElement {
     const description = this.describe('description', 'description', 'description-hint');
     const url = this.describe('url', 'url', 'url-hint');
     const apiHeader = this.describe('api_key.header', 'api-key-header');
-    const apiValue = this.describe('api_key.value', 'api-key-value', 'api-key-hint');
+    const keyStored = Boolean(w?.api_key) && !this.removeApiKey;
+    const apiValue = this.describe('api_key.value', 'api-key-value', keyStored ? 'api-key-stored-hint api-key-hint' : 'api-key-hint');
     const auth = this.describe('authorization', 'authorization', 'authorization-hint');
     const headerErrors = { ...this.errors.headers, ...this.headerRowErrors };
     return html`
@@ -341,9 +366,10 @@ export class WebhookForm extends LitElement {
             <div class="field">
               <label for="api-key-value">API key</label>
               <input id="api-key-value" type="password" .value=${this.apiKeyValue} autocomplete="new-password" spellcheck="false"
-                placeholder=${w?.api_key ? `Stored: ${w.api_key.value} (leave empty to keep)` : ''} ?disabled=${this.removeApiKey}
+                placeholder=${w?.api_key ? `Stored: ${w.api_key.value}` : ''} ?disabled=${this.removeApiKey}
                 aria-invalid=${apiValue.invalid} aria-describedby=${apiValue.describedBy}
                 @input=${(e: Event) => { this.apiKeyValue = (e.target as HTMLInputElement).value; this.clearError('api_key.value'); }}>
+              ${keyStored ? html`<p id="api-key-stored-hint" class="hint below">Stored — leave empty to keep, even if you change the header.</p>` : nothing}
               ${apiValue.message}
             </div>
           </div>

@@ -11,7 +11,8 @@ export type TestState = TestResult | 'sending' | { error: string };
 
 /**
  * The configured webhooks, one card each: name, URL, events, state (and why it is disabled),
- * last delivery, recent success rate, the outcome of the last test, and the actions.
+ * last delivery and recent success rate (from the API's `health`, via `stats`), the outcome of
+ * the last test, and the actions.
  * Fires `webhook-action` with `{ action, webhook }`.
  */
 export class WebhookList extends LitElement {
@@ -32,7 +33,9 @@ export class WebhookList extends LitElement {
     .chips { display: flex; flex-wrap: wrap; gap: 0.3rem; padding: 0; margin: 0; list-style: none; }
     .chips li { font-family: var(--_mono); font-size: 0.75rem; background: var(--_accent-soft); color: var(--_fg); border-radius: 4px; padding: 0.1rem 0.4rem; }
     .rate { display: flex; align-items: center; gap: 0.5rem; }
-    meter { width: 5rem; height: 0.6rem; }
+    meter { width: 5rem; height: 0.6rem; flex: none; }
+    dt .window { text-transform: none; letter-spacing: 0; font-weight: 400; }
+    .nowrap { white-space: nowrap; }
     .reason { font-size: 0.875rem; }
     .test { font-size: 0.9rem; display: grid; gap: 0.25rem; }
     .test pre { max-height: 6rem; }
@@ -141,15 +144,19 @@ export class WebhookList extends LitElement {
     }
     const last = stats.last;
     const lastText = last
-      ? html`<span class="badge ${last.status === 'succeeded' ? 'ok' : last.status === 'failed' ? 'bad' : 'warn'}">${statusLabel(last.status)}</span>
-        <span class="small">${last.last_status_code ? `HTTP ${last.last_status_code}` : outcomeLabel(last.last_outcome)}
-        · <time datetime=${last.last_attempt_at ?? last.created_at} title=${formatDateTime(last.last_attempt_at ?? last.created_at)}>${formatRelative(last.last_attempt_at ?? last.created_at)}</time></span>`
+      // Only attempted deliveries are ever `last`: a pending one is due to be sent again.
+      ? html`<span class="badge ${last.status === 'succeeded' ? 'ok' : last.status === 'failed' ? 'bad' : 'warn'}">${last.status === 'pending' ? 'Retrying' : statusLabel(last.status)}</span>
+        <span class="small">${last.statusCode ? `HTTP ${last.statusCode}` : outcomeLabel(last.outcome)}
+        · <time datetime=${last.at} title=${formatDateTime(last.at)}>${formatRelative(last.at)}</time></span>`
       : html`<span class="muted">No deliveries yet</span>`;
     const rate = stats.successRate;
-    const rateText = rate === null ? html`<span class="muted">—</span>`
+    const pending = stats.pending > 0 ? html` <span class="muted small nowrap">· ${stats.pending} pending</span>` : nothing;
+    const rateText = rate === null
+      ? html`<span class="muted">—</span> <span class="muted small">${stats.pending > 0 ? 'none finished yet' : 'no deliveries'}</span>${pending}`
       : html`<span class="rate"><meter min="0" max="1" low="0.9" high="0.99" optimum="1" .value=${rate} aria-hidden="true"></meter>
-        <span>${Math.round(rate * 100)}% <span class="muted small">of the last ${stats.finished}</span></span></span>`;
-    return html`<div><dt>Last delivery</dt><dd>${lastText}</dd></div><div><dt>Success rate</dt><dd>${rateText}</dd></div>`;
+        <span>${Math.round(rate * 100)}% <span class="muted small nowrap">(${stats.succeeded} of ${stats.finished} delivered)</span>${pending}</span></span>`;
+    return html`<div><dt>Last delivery</dt><dd>${lastText}</dd></div>
+      <div><dt>Success rate <span class="window">· last ${stats.windowHours} h</span></dt><dd>${rateText}</dd></div>`;
   }
 
   private renderTest(w: Webhook) {

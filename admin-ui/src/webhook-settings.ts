@@ -14,7 +14,7 @@ import './webhook-form.js';
 import type { SavedDetail, WebhookForm } from './webhook-form.js';
 import './webhook-list.js';
 import type { StatsState, TestState, WebhookAction, WebhookList } from './webhook-list.js';
-import { STATS_SAMPLE, computeStats } from './webhook-stats.js';
+import { NO_DELIVERIES_YET, statsFromHealth } from './webhook-stats.js';
 
 type View =
   | { kind: 'list' }
@@ -169,8 +169,9 @@ export class WebhookSettings extends LitElement {
       this.catalogue = catalogue.event_types;
       this.categories = catalogue.categories;
       this.webhooks = webhooks;
+      // The list answer carries each webhook's health: no request per webhook.
+      this.stats = new Map(webhooks.map((w) => [w.id, w.health ? statsFromHealth(w.health) : 'error' as const]));
       this.phase = 'ready';
-      void this.loadAllStats();
     } catch (error) {
       this.fail(error);
     }
@@ -181,21 +182,14 @@ export class WebhookSettings extends LitElement {
     this.phase = 'error';
   }
 
-  /** Success rate and last outcome per webhook, from its newest deliveries, a few at a time. */
-  private async loadAllStats() {
-    const ids = this.webhooks.map((w) => w.id);
-    this.stats = new Map(ids.map((id) => [id, 'loading' as const]));
-    const queue = [...ids];
-    const worker = async () => {
-      for (let id = queue.shift(); id; id = queue.shift()) await this.loadStats(id);
-    };
-    await Promise.all([worker(), worker(), worker(), worker()]);
-  }
-
+  /**
+   * Refreshes one webhook's health (after a test send, or back from its delivery log). Only the
+   * health is taken: the card's settings stay as this page last wrote or read them.
+   */
   private async loadStats(id: string) {
     try {
-      const page = await this.client!.listDeliveries(id, { limit: STATS_SAMPLE });
-      this.stats = new Map(this.stats).set(id, computeStats(page.deliveries));
+      const { health } = await this.client!.getWebhook(id);
+      this.stats = new Map(this.stats).set(id, health ? statsFromHealth(health) : 'error');
     } catch {
       this.stats = new Map(this.stats).set(id, 'error');
     }
@@ -326,7 +320,7 @@ export class WebhookSettings extends LitElement {
     const { webhook, secret, created, changed } = e.detail;
     if (created) {
       this.webhooks = [...this.webhooks, webhook];
-      this.stats = new Map(this.stats).set(webhook.id, computeStats([]));
+      this.stats = new Map(this.stats).set(webhook.id, NO_DELIVERIES_YET);
       this.say(`Created ${webhook.name}.`, 'success');
       this.show({ kind: 'list' }, null);
       await this.updateComplete;

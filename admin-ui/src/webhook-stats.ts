@@ -1,27 +1,37 @@
-import type { Delivery } from './api-types.js';
+import type { DeliveryStatus, WebhookHealth } from './api-types.js';
 
-/** How a webhook has been doing, from its most recent deliveries. */
+/** How a webhook has been doing, as its card shows it: the API's `health`, ready to render. */
 export interface WebhookStats {
-  /** The newest delivery, whatever its state. */
-  last: Delivery | null;
-  /** Succeeded / (succeeded + failed) of the sample; null when nothing has finished yet. */
+  /** Its last attempted delivery, however long ago; null when none was ever attempted. */
+  last: { status: DeliveryStatus; statusCode: number | null; outcome: string | null; at: string } | null;
+  /** Succeeded / (succeeded + failed) in the window; null when nothing has finished in it. */
   successRate: number | null;
-  /** Finished deliveries the rate was computed from. */
+  succeeded: number;
+  /** Finished (succeeded or failed) deliveries the rate was computed from. */
   finished: number;
   pending: number;
+  /** How many hours back the counts go (the API's default is 24). */
+  windowHours: number;
 }
 
-/** The sample size: the API's page of the newest deliveries. */
-export const STATS_SAMPLE = 50;
+const HOUR = 3_600_000;
+const DEFAULT_WINDOW_HOURS = 24;
 
-export function computeStats(deliveries: readonly Delivery[]): WebhookStats {
-  const succeeded = deliveries.filter((d) => d.status === 'succeeded').length;
-  const failed = deliveries.filter((d) => d.status === 'failed').length;
-  const finished = succeeded + failed;
+/** A webhook just created: nothing delivered yet (create answers carry no health). */
+export const NO_DELIVERIES_YET: WebhookStats = {
+  last: null, successRate: null, succeeded: 0, finished: 0, pending: 0, windowHours: DEFAULT_WINDOW_HOURS,
+};
+
+export function statsFromHealth(health: WebhookHealth, now = Date.now()): WebhookStats {
+  const { since, succeeded, failed, pending, success_rate: rate } = health.recent;
+  const last = health.last_delivery;
+  const hours = Math.round((now - Date.parse(since)) / HOUR);
   return {
-    last: deliveries[0] ?? null,
-    successRate: finished > 0 ? succeeded / finished : null,
-    finished,
-    pending: deliveries.length - finished,
+    last: last ? { status: last.status, statusCode: last.status_code, outcome: last.outcome, at: last.at } : null,
+    successRate: rate,
+    succeeded,
+    finished: succeeded + failed,
+    pending,
+    windowHours: Number.isFinite(hours) && hours >= 1 ? hours : DEFAULT_WINDOW_HOURS,
   };
 }

@@ -12,7 +12,9 @@ import { csrfProtection } from './csrf-protection.js';
 import { toDeliveryView } from './delivery-view.js';
 import { errorMiddleware } from './error-middleware.js';
 import { buildOpenApiDocument } from './openapi.js';
+import { withHealth } from './webhook-health.js';
 import { joiDetails } from '../validation-details.js';
+import type { AttemptRecord } from '../store/store-port.js';
 
 /** The signed-in operator as the host's Passport setup leaves it on `req.user`. */
 export type AdminUser = Record<string, any>;
@@ -135,7 +137,8 @@ export function createAdminRouter(plugin: WebhooksPlugin, input: AdminRouterOpti
 
   router.get('/webhooks', wrap(async (req, res) => {
     assertNoQuery(req.query);
-    res.json({ webhooks: await plugin.webhooks.list(tenantOf(req)) });
+    const tenantId = tenantOf(req);
+    res.json({ webhooks: await withHealth(plugin.store, tenantId, await plugin.webhooks.list(tenantId), plugin.clock()) });
   }));
   router.post('/webhooks', mutationLimit, wrap(async (req, res) => {
     assertNoQuery(req.query);
@@ -144,7 +147,9 @@ export function createAdminRouter(plugin: WebhooksPlugin, input: AdminRouterOpti
   }));
   router.get('/webhooks/:id', wrap(async (req, res) => {
     assertNoQuery(req.query);
-    res.json(await plugin.webhooks.get(tenantOf(req), idParam(req, 'Webhook')));
+    const tenantId = tenantOf(req);
+    const [webhook] = await withHealth(plugin.store, tenantId, [await plugin.webhooks.get(tenantId, idParam(req, 'Webhook'))], plugin.clock());
+    res.json(webhook);
   }));
   router.patch('/webhooks/:id', mutationLimit, wrap(async (req, res) => {
     assertNoQuery(req.query);
@@ -171,10 +176,12 @@ export function createAdminRouter(plugin: WebhooksPlugin, input: AdminRouterOpti
     await plugin.webhooks.find(tenantOf(req), id);
     const page = await plugin.store.listDeliveries(tenantOf(req), id, { ...query, limit: query.limit + 1 });
     const items = page.slice(0, query.limit);
-    const attempts = await Promise.all(items.map((d) => plugin.store.listAttempts(tenantOf(req), d.id)));
+    // One query for the page's attempts (not one per delivery), grouped here; each keeps its order.
+    const attempts = new Map<string, AttemptRecord[]>(items.map((d) => [d.id, []]));
+    for (const a of await plugin.store.listAttemptsFor(tenantOf(req), items.map((d) => d.id))) attempts.get(a.deliveryId)?.push(a);
     const last = items[items.length - 1];
     res.json({
-      deliveries: items.map((d, i) => toDeliveryView(d, attempts[i])),
+      deliveries: items.map((d) => toDeliveryView(d, attempts.get(d.id) ?? [])),
       next_cursor: page.length > query.limit && last ? encodeCursor(last.createdAt, last.id) : null,
     });
   }));

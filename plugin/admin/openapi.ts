@@ -9,6 +9,10 @@ const errors = (...statuses: number[]) => Object.fromEntries(statuses.map((s) =>
 const idParam = (what: string) => ({ name: 'id', in: 'path', required: true, description: `${what} id`, schema: { type: 'string' } });
 const base = errors(401, 403);
 
+const OUTCOMES = ['success', 'http_error', 'timeout', 'dns', 'connection_refused', 'tls', 'blocked', 'network', 'webhook_unavailable'];
+/** A webhook as the reads (GET) return it: with its health, which create and update responses leave out. */
+const webhookRead = { allOf: [ref('Webhook'), { type: 'object', required: ['health'] }] };
+
 const secretMasked = { type: 'string', description: 'Masked: never returned in full', examples: ['****abcd'] };
 
 export function buildOpenApiDocument() {
@@ -50,9 +54,19 @@ export function buildOpenApiDocument() {
             url: { type: 'string', format: 'uri', maxLength: 2048 },
             events: { type: 'array', minItems: 1, maxItems: 200, items: { type: 'string', description: 'An event type, a PREFIX_* pattern or *' } },
             notification_type: { type: 'string', enum: ['REST'] },
-            api_key: { type: ['object', 'null'], required: ['value'], properties: { header: { type: 'string', default: 'x-api-key' }, value: { type: 'string', writeOnly: true } } },
+            api_key: {
+              type: ['object', 'null'], minProperties: 1, properties: { header: { type: 'string', default: 'x-api-key' }, value: { type: 'string', writeOnly: true } },
+              description: 'The API key sent in `header` with every request; null removes it. On create, `value` is required. On PATCH, '
+                + '`{ "header" }` alone moves the stored value to a new header name (400 at `api_key.value` if no API key is stored yet), '
+                + '`{ "value" }` alone keeps the stored header name.',
+            },
             authorization: { type: ['string', 'null'], writeOnly: true, description: 'Sent as the Authorization header' },
-            headers: { type: 'object', additionalProperties: { type: 'string' }, maxProperties: 20 },
+            headers: {
+              type: 'object', additionalProperties: { type: ['string', 'null'], writeOnly: true },
+              description: 'Custom headers sent with every request; names are case-insensitive. On create, the headers to store (string values, at most 20). '
+                + 'On PATCH, merged into the stored headers: a string sets that header, null removes it, names not mentioned keep their stored values; '
+                + 'at most 20 may be stored after the merge.',
+            },
             enabled: { type: 'boolean', default: true },
           },
         },
@@ -74,6 +88,31 @@ export function buildOpenApiDocument() {
               },
             },
             created_at: { type: 'string', format: 'date-time' }, updated_at: { type: 'string', format: 'date-time' },
+            health: ref('WebhookHealth'),
+          },
+        },
+        WebhookHealth: {
+          type: 'object', required: ['last_delivery', 'recent'],
+          description: 'How the webhook has been doing. Returned by GET /webhooks and GET /webhooks/{id} only.',
+          properties: {
+            last_delivery: {
+              type: ['object', 'null'], required: ['status', 'status_code', 'outcome', 'at'],
+              description: 'The delivery attempted most recently, however long ago; null when none was ever attempted',
+              properties: {
+                status: { type: 'string', enum: ['pending', 'succeeded', 'failed'], description: 'Its status now (pending while it is being retried)' },
+                status_code: { type: ['integer', 'null'] }, outcome: { type: ['string', 'null'], enum: [...OUTCOMES, null] },
+                at: { type: 'string', format: 'date-time', description: 'When it was last attempted' },
+              },
+            },
+            recent: {
+              type: 'object', required: ['since', 'succeeded', 'failed', 'pending', 'success_rate'],
+              description: 'The deliveries created since `since` (24 hours ago), counted by their status now',
+              properties: {
+                since: { type: 'string', format: 'date-time' },
+                succeeded: { type: 'integer', minimum: 0 }, failed: { type: 'integer', minimum: 0 }, pending: { type: 'integer', minimum: 0 },
+                success_rate: { type: ['number', 'null'], minimum: 0, maximum: 1, description: 'succeeded / (succeeded + failed); null when none has finished' },
+              },
+            },
           },
         },
         Attempt: {
@@ -81,7 +120,7 @@ export function buildOpenApiDocument() {
           properties: {
             id: { type: 'string' }, attempt_number: { type: 'integer' }, started_at: { type: 'string', format: 'date-time' },
             duration_ms: { type: 'integer' },
-            outcome: { type: 'string', enum: ['success', 'http_error', 'timeout', 'dns', 'connection_refused', 'tls', 'blocked', 'network', 'webhook_unavailable'] },
+            outcome: { type: 'string', enum: OUTCOMES },
             status_code: { type: ['integer', 'null'] }, request_headers: { type: 'object', additionalProperties: { type: 'string' } },
             response_excerpt: { type: ['string', 'null'] }, error: { type: ['string', 'null'] },
           },
@@ -118,7 +157,7 @@ export function buildOpenApiDocument() {
         },
       },
       '/webhooks': {
-        get: { summary: 'List webhooks', responses: { 200: ok('Webhooks', { type: 'object', properties: { webhooks: { type: 'array', items: ref('Webhook') } } }), ...base } },
+        get: { summary: 'List webhooks with their health', responses: { 200: ok('Webhooks', { type: 'object', properties: { webhooks: { type: 'array', items: webhookRead } } }), ...base } },
         post: {
           summary: 'Create a webhook; the response carries its signing secret, once',
           requestBody: { required: true, content: json({ allOf: [ref('WebhookInput')], required: ['name', 'url', 'events'] }) },
@@ -127,7 +166,7 @@ export function buildOpenApiDocument() {
       },
       '/webhooks/{id}': {
         parameters: [idParam('Webhook')],
-        get: { summary: 'One webhook', responses: { 200: ok('Webhook', ref('Webhook')), ...errors(401, 403, 404) } },
+        get: { summary: 'One webhook with its health', responses: { 200: ok('Webhook', webhookRead), ...errors(401, 403, 404) } },
         patch: { summary: 'Change fields of a webhook', requestBody: { required: true, content: json(ref('WebhookInput')) }, responses: { 200: ok('Updated', ref('Webhook')), ...errors(400, 401, 403, 404, 409, 429) } },
         delete: { summary: 'Delete a webhook with its delivery log', responses: { 204: { description: 'Deleted' }, ...errors(401, 403, 404, 429) } },
       },

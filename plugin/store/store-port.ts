@@ -130,6 +130,18 @@ export interface DeliveryQuery {
   limit: number;
 }
 
+/**
+ * How one webhook has been doing: counts of its deliveries created at or after `since`, by
+ * their current status, and its last attempted delivery (see `summarizeDeliveries`).
+ */
+export interface DeliverySummary {
+  succeeded: number;
+  failed: number;
+  pending: number;
+  /** The delivery attempted most recently (greatest `lastAttemptAt`), however old; null when none was ever attempted. */
+  last: { status: DeliveryStatus; statusCode: number | null; outcome: AttemptOutcome | null; at: Date } | null;
+}
+
 export interface RecordEventResult {
   eventId: string;
   /** False when the idempotency key had been used already: nothing new was written. */
@@ -209,6 +221,22 @@ export interface WebhookStore {
   listDeliveries(tenantId: string, webhookId: string, query: DeliveryQuery): Promise<DeliveryRecord[]>;
   /** Oldest first. */
   listAttempts(tenantId: string, deliveryId: string): Promise<AttemptRecord[]>;
+  /**
+   * The attempts of several deliveries of the tenant in one query (a page of the delivery log).
+   * Each delivery's attempts come oldest first (startedAt, then attemptNumber); how the
+   * deliveries interleave is unspecified, so callers group by `deliveryId`.
+   */
+  listAttemptsFor(tenantId: string, deliveryIds: readonly string[]): Promise<AttemptRecord[]>;
+  /**
+   * Per webhook of the tenant, in one call whatever the number of webhooks: how many of its
+   * deliveries created at or after `since` are succeeded, failed and pending now, and its last
+   * attempted delivery. `last` ignores `since` on purpose: a webhook that has been quiet for a
+   * while still shows how its last delivery went. A delivery never attempted yet
+   * (`lastAttemptAt` null) is never `last`; ties on `lastAttemptAt` are broken by id (stable answers).
+   * The map has an entry for every id asked about; ids of unknown webhooks or of another
+   * tenant's get zero counts and a null `last`.
+   */
+  summarizeDeliveries(tenantId: string, webhookIds: readonly string[], since: Date): Promise<Map<string, DeliverySummary>>;
   /** Makes one delivery due now whatever its status; false when it does not exist. */
   requeueDelivery(tenantId: string, id: string, now: Date): Promise<boolean>;
   /** Makes every failed delivery of a webhook created at or after `since` due now. */

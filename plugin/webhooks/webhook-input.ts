@@ -5,8 +5,8 @@ import { isValidSelector } from '../events/event-selector.js';
 import { joiDetails } from '../validation-details.js';
 
 /**
- * The shape of a webhook as callers write it (snake_case, like the envelope and the admin API).
- * Secret values are write-only: they come in here and only ever go out masked.
+ * The shape of a webhook as callers write it on create (snake_case, like the envelope and the
+ * admin API). Secret values are write-only: they come in here and only ever go out masked.
  */
 export interface WebhookInput {
   name: string;
@@ -20,6 +20,25 @@ export interface WebhookInput {
   enabled?: boolean;
 }
 
+/**
+ * What an update (PATCH) accepts: any field of {@link WebhookInput}. Fields left out keep their
+ * stored values, and so do secret values the caller does not send again (reads only ever show
+ * them masked, so nobody should have to retype them to change something else):
+ *
+ * - `api_key`: `{ header, value }` sets both; `{ header }` alone moves the stored value to a
+ *   new header name (a `value` is required when no API key is stored yet); `{ value }` alone
+ *   replaces the value and keeps the stored header name; `null` removes the API key.
+ * - `authorization`: a string sets it, `null` removes it.
+ * - `headers`: merged into the stored custom headers, like a JSON merge patch (RFC 7396): a name
+ *   with a string sets that header, a name with `null` removes it (nothing happens if it is not
+ *   stored), names not mentioned are kept. Names match case-insensitively, as HTTP header names
+ *   do. At most {@link MAX_CUSTOM_HEADERS} headers may be stored after the merge.
+ */
+export interface WebhookUpdate extends Partial<Omit<WebhookInput, 'api_key' | 'headers'>> {
+  api_key?: { header?: string; value?: string } | null;
+  headers?: Record<string, string | null>;
+}
+
 /** Header names the plugin sets itself; custom headers may never replace them. */
 export const RESERVED_HEADERS = new Set([
   'host', 'content-type', 'content-length', 'transfer-encoding', 'connection', 'user-agent',
@@ -27,6 +46,7 @@ export const RESERVED_HEADERS = new Set([
 ]);
 
 export const DEFAULT_API_KEY_HEADER = 'x-api-key';
+export const MAX_CUSTOM_HEADERS = 20;
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/;
 // Header values may not carry CR/LF (header injection) or other control characters.
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]{0,2000}$/;
@@ -39,31 +59,90 @@ function schema(catalogue: EventCatalogue, creating: boolean) {
       .messages({ 'any.invalid': '{{#label}} is not a known event type, a PREFIX_* pattern or *' }))
     .min(1).max(200).unique();
   const required = <T extends Joi.Schema>(s: T) => (creating ? s.required() : s);
+  const apiKeyValue = headerValue.min(1);
+  const apiKey = Joi.object({
+    header: headerName.custom((value, helpers) => (RESERVED_HEADERS.has(value.toLowerCase()) ? helpers.error('any.invalid') : value))
+      .messages({ 'any.invalid': '{{#label}} is a header the plugin sets itself' }),
+    // On update a missing value keeps the stored one (checked against what is stored by the service).
+    value: creating ? apiKeyValue.required() : apiKeyValue,
+  }).allow(null);
+  const customHeaderValue = creating
+    ? headerValue.messages({ 'string.base': '{{#label}} must be a string (null removes a header only when updating a webhook)' })
+    : headerValue.allow(null).messages({ 'string.base': '{{#label}} must be a string, or null to remove the header' });
+  const headers = Joi.object()
+    .pattern(headerName.custom((value, helpers) => (RESERVED_HEADERS.has(value.toLowerCase()) ? helpers.error('any.invalid') : value))
+      .messages({ 'any.invalid': '{{#label}} is a header the plugin sets itself and cannot be overridden' }), customHeaderValue)
+    // An update may remove every stored header and add as many new ones; the merged total is checked after the merge.
+    .max(creating ? MAX_CUSTOM_HEADERS : 2 * MAX_CUSTOM_HEADERS)
+    .custom((map: Record<string, unknown>, helpers) => {
+      const seen = new Set<string>();
+      for (const name of Object.keys(map)) {
+        if (seen.has(name.toLowerCase())) {
+          return helpers.error('object.sameHeader', {}, { ...helpers.state, path: [...(helpers.state.path ?? []), name] } as typeof helpers.state);
+        }
+        seen.add(name.toLowerCase());
+      }
+      return map;
+    })
+    .messages({ 'object.sameHeader': '{{#label}} names the same header as another entry (header names are case-insensitive)' });
   return Joi.object({
     name: required(Joi.string().trim().min(1).max(100)),
     description: Joi.string().trim().allow('').max(500),
     url: required(Joi.string().max(2048)),
     events: required(events),
     notification_type: Joi.string().valid('REST'),
-    api_key: Joi.object({
-      header: headerName.custom((value, helpers) => (RESERVED_HEADERS.has(value.toLowerCase()) ? helpers.error('any.invalid') : value))
-        .messages({ 'any.invalid': '{{#label}} is a header the plugin sets itself' }),
-      value: headerValue.min(1).required(),
-    }).allow(null),
+    api_key: creating ? apiKey : apiKey.or('header', 'value').messages({ 'object.missing': '{{#label}} must name a header, a value or both (or be null to remove the API key)' }),
     authorization: headerValue.min(1).allow(null),
-    headers: Joi.object()
-      .pattern(headerName.custom((value, helpers) => (RESERVED_HEADERS.has(value.toLowerCase()) ? helpers.error('any.invalid') : value))
-        .messages({ 'any.invalid': '{{#label}} is a header the plugin sets itself and cannot be overridden' }), headerValue)
-      .max(20),
+    headers,
     enabled: Joi.boolean(),
   }).min(creating ? 0 : 1).required().messages({ 'object.min': 'the update names no field', 'any.required': 'a JSON object body is required' });
 }
 
-export function validateWebhookInput(input: unknown, catalogue: EventCatalogue, creating: boolean): WebhookInput {
+export function validateWebhookInput(input: unknown, catalogue: EventCatalogue, creating: true): WebhookInput;
+export function validateWebhookInput(input: unknown, catalogue: EventCatalogue, creating: false): WebhookUpdate;
+export function validateWebhookInput(input: unknown, catalogue: EventCatalogue, creating: boolean): WebhookInput | WebhookUpdate {
   const { value, error } = schema(catalogue, creating).validate(input, { abortEarly: false, stripUnknown: false });
   if (error) {
     throw new ValidationError(`Invalid webhook: ${error.details.map((d) => d.message).join('; ')}`,
       joiDetails(error));
   }
-  return value as WebhookInput;
+  return value as WebhookInput | WebhookUpdate;
+}
+
+/** One problem with an update that only shows against what is stored. */
+function invalid(path: string, message: string): ValidationError {
+  return new ValidationError(`Invalid webhook: ${message}`, [{ path, message }]);
+}
+
+/** The API key after an update's `api_key` (see {@link WebhookUpdate}). */
+export function applyApiKeyUpdate(
+  stored: { header: string; value: string } | null,
+  update: NonNullable<WebhookUpdate['api_key']> | null,
+): { header: string; value: string } | null {
+  if (update === null) return null;
+  const value = update.value ?? stored?.value;
+  if (value === undefined) throw invalid('api_key.value', '"api_key.value" is required: no API key is stored yet whose value could be kept');
+  return { header: update.header ?? stored?.header ?? DEFAULT_API_KEY_HEADER, value };
+}
+
+/** The custom headers after an update's `headers`, merged into the stored ones (see {@link WebhookUpdate}). */
+export function applyHeadersUpdate(stored: Record<string, string>, update: Record<string, string | null>): Record<string, string> {
+  // Header names are case-insensitive: a change to `X-Tenant` applies to a stored `x-tenant`
+  // (a new spelling replaces the stored one, in its place). Entries, not assignments, so that
+  // no header name can reach a prototype.
+  const changes = new Map(Object.entries(update).map(([name, value]) => [name.toLowerCase(), { name, value }]));
+  const applied = new Set<string>();
+  const merged: Array<[string, string]> = [];
+  for (const [name, value] of Object.entries(stored)) {
+    const key = name.toLowerCase();
+    const change = changes.get(key);
+    if (!change) merged.push([name, value]);
+    else if (change.value !== null && !applied.has(key)) merged.push([change.name, change.value]);
+    applied.add(key);
+  }
+  for (const [key, change] of changes) if (!applied.has(key) && change.value !== null) merged.push([change.name, change.value]);
+  if (merged.length > MAX_CUSTOM_HEADERS) {
+    throw invalid('headers', `"headers" would hold ${merged.length} headers after the update; at most ${MAX_CUSTOM_HEADERS} are allowed (remove some with null)`);
+  }
+  return Object.fromEntries(merged);
 }

@@ -8,7 +8,7 @@ import { newId } from '../ids.js';
 import type { SecretBox } from '../security/secret-box.js';
 import type { Logger } from '../options.js';
 import type { WebhookPatch, WebhookRecord, WebhookStore } from '../store/store-port.js';
-import { DEFAULT_API_KEY_HEADER, validateWebhookInput } from './webhook-input.js';
+import { applyApiKeyUpdate, applyHeadersUpdate, DEFAULT_API_KEY_HEADER, validateWebhookInput, type WebhookUpdate } from './webhook-input.js';
 import { openSecrets, sealSecrets, type WebhookSecrets } from './webhook-secrets.js';
 import { toWebhookView, type WebhookView } from './webhook-view.js';
 
@@ -70,6 +70,10 @@ export class WebhookService {
     return this.view(await this.find(tenantId, id));
   }
 
+  /**
+   * Changes the fields `input` names; see {@link WebhookUpdate} for how `api_key`, `authorization`
+   * and `headers` combine with what is stored.
+   */
   async update(id: string, input: unknown, ctx: ManagementContext): Promise<WebhookView> {
     const value = validateWebhookInput(input, this.deps.catalogue, false);
     if (value.url !== undefined) checkUrlAtSave(value.url, this.deps.egress);
@@ -88,12 +92,12 @@ export class WebhookService {
       patch.disabledAt = value.enabled ? null : now;
       patch.failingSince = null;
     }
+    // Secret values the caller does not send again keep their stored values (see WebhookUpdate):
+    // an API key header can be renamed, and one custom header set or removed, without retyping the rest.
     const credentialsChanged = value.api_key !== undefined || value.authorization !== undefined || value.headers !== undefined;
-    if (value.api_key !== undefined) {
-      secrets.apiKey = value.api_key ? { header: value.api_key.header ?? DEFAULT_API_KEY_HEADER, value: value.api_key.value } : null;
-    }
+    if (value.api_key !== undefined) secrets.apiKey = applyApiKeyUpdate(secrets.apiKey, value.api_key);
     if (value.authorization !== undefined) secrets.authorization = value.authorization;
-    if (value.headers !== undefined) secrets.headers = value.headers;
+    if (value.headers !== undefined) secrets.headers = applyHeadersUpdate(secrets.headers, value.headers);
     if (credentialsChanged || this.deps.box.needsReencryption(current.secrets)) {
       patch.secrets = sealSecrets(this.deps.box, id, secrets);
     }

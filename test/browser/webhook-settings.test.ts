@@ -206,17 +206,55 @@ describe('Webhook Settings UI in Chromium', function () {
     await page.getByRole('button', { name: '← Back to webhooks' }).click();
     await expectFocus(page, (f) => /Delivery log CRM sync/.test(f.text));
 
-    // Edit.
+    // Edit: stored secret values are shown masked and never asked for again.
+    const patchBody = () => page.waitForRequest((r) => r.method() === 'PATCH').then((r) => r.postDataJSON());
     await card.getByRole('button', { name: 'Edit CRM sync' }).click();
     await page.getByRole('heading', { name: 'Edit webhook “CRM sync”' }).waitFor();
     assert.equal(await page.getByLabel('Webhook name *').inputValue(), 'CRM sync');
-    assert.equal(await page.getByLabel('API key', { exact: true }).getAttribute('placeholder'), 'Stored: ****cdef (leave empty to keep)');
+    const apiKeyValue = page.getByLabel('API key', { exact: true });
+    assert.equal(await apiKeyValue.inputValue(), '');
+    assert.equal(await apiKeyValue.getAttribute('placeholder'), 'Stored: ****cdef');
+    assert.match(String(await apiKeyValue.getAttribute('aria-describedby')), /api-key-stored-hint/);
+    await page.getByText('Stored — leave empty to keep').waitFor();
+    assert.equal(await page.getByLabel('Header 1 value').inputValue(), '');
+    assert.equal(await page.getByLabel('Header 1 value').getAttribute('placeholder'), 'Stored: ****alue — leave empty to keep');
+    // Rename the API key's header without its value, and add a header without retyping the stored one.
     await page.getByLabel('Webhook name *').fill('CRM sync v2');
+    await page.getByLabel('API key header').fill('x-crm-key-v2');
+    await page.getByRole('button', { name: '+ Add header' }).click();
+    await page.getByLabel('Header 2 name').fill('x-region');
+    await page.getByLabel('Header 2 value').fill('eu-central-region-value');
+    assert.deepEqual(await unnamedControls(page), [], 'every control of the edit form has an accessible name');
+    await screenshot(page, '09-edit-form');
+    const edit = patchBody();
     await page.getByRole('button', { name: 'Save changes' }).click();
+    assert.deepEqual(await edit, { name: 'CRM sync v2', api_key: { header: 'x-crm-key-v2' }, headers: { 'x-region': 'eu-central-region-value' } },
+      'only what changed is sent, no stored value');
     await card.getByRole('heading', { name: 'CRM sync v2' }).waitFor();
     const edited = await plugin.webhooks.get('acme', stored.id);
     assert.equal(edited.name, 'CRM sync v2');
-    assert.deepEqual(edited.api_key, { header: 'x-crm-key', value: '****cdef' }, 'secrets left empty are kept');
+    assert.deepEqual(edited.api_key, { header: 'x-crm-key-v2', value: '****cdef' }, 'the stored API key moved to the new header');
+    assert.deepEqual(edited.headers, { 'x-tenant': '****alue', 'x-region': '****alue' }, 'the stored header is kept');
+    assert.match(await card.innerText(), /API key in x-crm-key-v2 · 2 custom headers/);
+    // The receiver still gets the stored values, the API key under its new header.
+    const before = receiver.requests.length;
+    await card.getByRole('button', { name: 'Send test CRM sync v2' }).click();
+    await receiver.waitFor(before + 1);
+    const resent = receiver.requests[before].headers;
+    assert.equal(resent['x-crm-key-v2'], 'api-key-0123456789abcdef');
+    assert.equal(resent['x-crm-key'], undefined);
+    assert.equal(resent['x-tenant'], 'acme-tenant-header-value');
+    assert.equal(resent['x-region'], 'eu-central-region-value');
+
+    // Removing one header sends just its name, with null; the other keeps its stored value.
+    await card.getByRole('button', { name: 'Edit CRM sync v2' }).click();
+    await page.getByRole('heading', { name: 'Edit webhook “CRM sync v2”' }).waitFor();
+    await page.getByRole('button', { name: 'Remove header 2 x-region' }).click();
+    const removal = patchBody();
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    assert.deepEqual(await removal, { headers: { 'x-region': null } });
+    await card.getByRole('heading', { name: 'CRM sync v2' }).waitFor();
+    assert.deepEqual((await plugin.webhooks.get('acme', stored.id)).headers, { 'x-tenant': '****alue' });
 
     // Disable.
     await card.getByRole('button', { name: 'Disable CRM sync v2' }).click();

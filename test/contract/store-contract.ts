@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { WebhookStore } from '../../plugin/store/store-port.js';
+import type { AttemptRecord, DeliverySummary, WebhookStore } from '../../plugin/store/store-port.js';
 import { attemptRecord, deliveryRecord, eventRecord, webhookRecord } from '../support/records.js';
 
 /**
@@ -258,6 +258,94 @@ export function storeContract(createStore: () => Promise<WebhookStore>): void {
       assert.deepEqual(created.map((d) => d.id), [made[3].id, made[1].id]);
       assert.equal((await store.listDeliveries('tenant-a', w.id, { limit: 10, status: 'succeeded' })).length, 0);
       assert.equal((await store.listDeliveries('tenant-b', w.id, { limit: 10 })).length, 0);
+    });
+
+    it('lists the attempts of several deliveries at once, oldest first per delivery, within the tenant', async () => {
+      const w = webhookRecord();
+      const other = webhookRecord({ tenantId: 'tenant-b' });
+      await store.insertWebhook(w);
+      await store.insertWebhook(other);
+      const [a, b, foreign] = await Promise.all([w, w, other].map(async (webhook, i) => {
+        const event = eventRecord({ tenantId: webhook.tenantId, createdAt: at(i) });
+        const delivery = deliveryRecord(event, webhook);
+        await store.recordEvent(event, [delivery]);
+        return delivery;
+      }));
+      // Inserted out of order: the store sorts, not the insertion order.
+      const a3 = attemptRecord(a, { attemptNumber: 3, startedAt: at(3000), outcome: 'http_error', statusCode: 502 });
+      const a1 = attemptRecord(a, { attemptNumber: 1, startedAt: at(1000), outcome: 'timeout', statusCode: null, responseExcerpt: null });
+      const a2 = attemptRecord(a, { attemptNumber: 2, startedAt: at(2000) });
+      const b1 = attemptRecord(b, { attemptNumber: 1, startedAt: at(1500) });
+      const f1 = attemptRecord(foreign, { attemptNumber: 1, startedAt: at(1000) });
+      for (const attempt of [a3, b1, a1, f1, a2]) await store.insertAttempt(attempt);
+
+      const found = await store.listAttemptsFor('tenant-a', [a.id, b.id, foreign.id, 'msg_missing']);
+      assert.equal(found.length, 4, 'another tenant\'s delivery contributes nothing');
+      assert.deepEqual(found.filter((x) => x.deliveryId === a.id), [a1, a2, a3]);
+      assert.deepEqual(found.filter((x) => x.deliveryId === b.id), [b1]);
+      assert.deepEqual(await store.listAttemptsFor('tenant-b', [a.id, b.id]), []);
+      assert.deepEqual(await store.listAttemptsFor('tenant-b', [foreign.id]), [f1]);
+      assert.deepEqual(await store.listAttemptsFor('tenant-a', []), []);
+    });
+
+    it('summarises deliveries per webhook: counts since a time, and the last attempted one whenever it was', async () => {
+      const [busy, calm, idle] = [webhookRecord({ name: 'busy' }), webhookRecord({ name: 'calm' }), webhookRecord({ name: 'idle' })];
+      const foreign = webhookRecord({ tenantId: 'tenant-b' });
+      for (const w of [busy, calm, idle, foreign]) await store.insertWebhook(w);
+      const deliver = async (w: typeof busy, createdAt: number, overrides = {}) => {
+        const event = eventRecord({ tenantId: w.tenantId, createdAt: at(createdAt) });
+        const d = deliveryRecord(event, w, overrides);
+        await store.recordEvent(event, [d]);
+        return d;
+      };
+      const old = await deliver(busy, 0);
+      const ok = await deliver(busy, 10 * SECOND);
+      const failed = await deliver(busy, 20 * SECOND);
+      const waiting = await deliver(busy, 30 * SECOND, { nextAttemptAt: at(999_999 * SECOND) });
+      const retrying = await deliver(busy, 40 * SECOND);
+      const calmOk = await deliver(calm, 10 * SECOND);
+      const foreignFailed = await deliver(foreign, 10 * SECOND);
+      const claimed = await store.claimDueDeliveries({ now: at(60 * SECOND), limit: 20, leaseMs: 60_000, owner: 'w' });
+      assert.equal(claimed.length, 6, 'all but the one not yet due');
+      const finish = (d: typeof ok, status: 'succeeded' | 'failed' | 'pending', startedAt: number, outcome: AttemptRecord['outcome'], statusCode: number | null) => ({
+        attempt: attemptRecord(d, { startedAt: at(startedAt), outcome, statusCode }),
+        owner: 'w', status, nextAttemptAt: status === 'pending' ? at(999_999 * SECOND) : null,
+      });
+      await store.completeAttempts([
+        // Created before `since`, so not counted; but attempted last of all, so it is `last`.
+        finish(old, 'failed', 50 * SECOND, 'timeout', null),
+        finish(ok, 'succeeded', 11 * SECOND, 'success', 200),
+        finish(failed, 'failed', 21 * SECOND, 'http_error', 500),
+        finish(retrying, 'pending', 41 * SECOND, 'http_error', 503),
+        finish(calmOk, 'succeeded', 12 * SECOND, 'success', 204),
+        finish(foreignFailed, 'failed', 55 * SECOND, 'dns', null),
+      ]);
+      assert.equal((await store.findDelivery('tenant-a', waiting.id))?.lastAttemptAt, null);
+
+      const since = at(5 * SECOND);
+      const summaries = await store.summarizeDeliveries('tenant-a', [busy.id, calm.id, idle.id, foreign.id, busy.id], since);
+      assert.deepEqual([...summaries.keys()].sort(), [busy.id, calm.id, idle.id, foreign.id].sort(), 'an entry for every id asked about');
+      assert.deepEqual(summaries.get(busy.id), {
+        succeeded: 1, failed: 1, pending: 2,
+        last: { status: 'failed', statusCode: null, outcome: 'timeout', at: at(50 * SECOND) },
+      });
+      assert.deepEqual(summaries.get(calm.id), {
+        succeeded: 1, failed: 0, pending: 0,
+        last: { status: 'succeeded', statusCode: 204, outcome: 'success', at: at(12 * SECOND) },
+      });
+      const nothing: DeliverySummary = { succeeded: 0, failed: 0, pending: 0, last: null };
+      assert.deepEqual(summaries.get(idle.id), nothing);
+      assert.deepEqual(summaries.get(foreign.id), nothing, 'another tenant\'s webhook shows nothing');
+
+      // `since` bounds the counts only.
+      assert.deepEqual(await store.summarizeDeliveries('tenant-a', [busy.id], at(35 * SECOND)), new Map<string, DeliverySummary>([[busy.id, {
+        succeeded: 0, failed: 0, pending: 1, last: { status: 'failed', statusCode: null, outcome: 'timeout', at: at(50 * SECOND) },
+      }]]));
+      assert.deepEqual(await store.summarizeDeliveries('tenant-b', [foreign.id, busy.id], since), new Map<string, DeliverySummary>([
+        [foreign.id, { succeeded: 0, failed: 1, pending: 0, last: { status: 'failed', statusCode: null, outcome: 'dns', at: at(55 * SECOND) } }],
+        [busy.id, nothing],
+      ]));
+      assert.equal((await store.summarizeDeliveries('tenant-a', [], since)).size, 0);
     });
 
     it('prunes expired attempts, finished deliveries and orphaned events, never pending work', async () => {

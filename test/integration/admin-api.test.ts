@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import { Validator } from '@seriousme/openapi-schema-validator';
+import Ajv2020 from 'ajv/dist/2020.js';
 import type express from 'express';
 import type { WebhooksPlugin } from '../../plugin/index.js';
 import { buildOpenApiDocument } from '../../plugin/admin/openapi.js';
@@ -126,6 +127,72 @@ for (const storeKind of TEST_STORES) describe(`admin API (${storeKind})`, functi
       assert.equal((await request(app).get(`${API}/webhooks/${hook.id}`).set(ACME)).status, 404);
     });
 
+    it('keeps stored secret values a PATCH does not send again: renames the API key header, merges custom headers', async () => {
+      const { body: hook } = await create({
+        api_key: { header: 'x-cidaas-key', value: 'api-key-0123456789abcdef' }, authorization: 'Bearer token-0123456789abcdef',
+        headers: { 'x-tenant': 'acme-tenant-header-value', 'x-region': 'eu-central-region-value', 'x-team': 'identity-team-header-value' },
+      });
+      const patch = (body: unknown, id = hook.id) => request(app).patch(`${API}/webhooks/${id}`).set(ACME).send(body as object);
+
+      // The API key's header name alone: the stored value moves to it.
+      const renamed = await patch({ api_key: { header: 'x-new' } });
+      assert.equal(renamed.status, 200, JSON.stringify(renamed.body));
+      assert.deepEqual(renamed.body.api_key, { header: 'x-new', value: '****cdef' });
+      // One header removed with null, one changed (matched case-insensitively), one added, one
+      // never stored removed (a no-op); the one not mentioned is kept.
+      const merged = await patch({ headers: { 'x-region': null, 'X-Team': 'platform-team-header-value', 'x-added': 'added-header-value-0001', 'x-never-stored': null } });
+      assert.equal(merged.status, 200, JSON.stringify(merged.body));
+      assert.deepEqual(merged.body.headers, { 'x-tenant': '****alue', 'X-Team': '****alue', 'x-added': '****0001' });
+      assert.deepEqual(merged.body.api_key, { header: 'x-new', value: '****cdef' }, 'other secrets are untouched');
+      assert.equal(merged.body.authorization, '****cdef');
+
+      // The receiver gets the stored values under their new names.
+      const test = await request(app).post(`${API}/webhooks/${hook.id}/test`).set(ACME);
+      assert.equal(test.body.success, true, JSON.stringify(test.body));
+      const sent = receiver.requests.at(-1)!.headers;
+      assert.equal(sent['x-new'], 'api-key-0123456789abcdef');
+      assert.equal(sent['x-cidaas-key'], undefined);
+      assert.equal(sent['x-tenant'], 'acme-tenant-header-value');
+      assert.equal(sent['x-team'], 'platform-team-header-value');
+      assert.equal(sent['x-added'], 'added-header-value-0001');
+      assert.equal(sent['x-region'], undefined);
+      assert.equal(sent.authorization, 'Bearer token-0123456789abcdef');
+
+      // A value alone keeps the stored header name; null removes the API key.
+      assert.deepEqual((await patch({ api_key: { value: 'api-key-second-value-wxyz' } })).body.api_key, { header: 'x-new', value: '****wxyz' });
+      assert.equal((await patch({ api_key: null })).body.api_key, null);
+
+      // With no API key stored, a header name alone has no value to keep.
+      const { body: bare } = await create({ name: 'bare' });
+      for (const id of [hook.id, bare.id]) {
+        const missing = await patch({ api_key: { header: 'x-new' } }, id);
+        assert.equal(missing.status, 400);
+        assert.equal(missing.body.error.code, 'validation_failed');
+        assert.deepEqual(missing.body.error.details.map((d: any) => d.path), ['api_key.value']);
+        assert.match(missing.body.error.details[0].message, /required/);
+        assert.equal((await request(app).get(`${API}/webhooks/${id}`).set(ACME)).body.api_key, null, 'nothing was stored');
+      }
+
+      // Precise errors: an empty api_key, a null header on create, a value that is not a string,
+      // two spellings of one name, too many headers after the merge.
+      const empty = await patch({ api_key: {} });
+      assert.deepEqual(empty.body.error.details.map((d: any) => d.path), ['api_key']);
+      const createNull = await create({ headers: { 'x-tenant': null } });
+      assert.equal(createNull.status, 400);
+      assert.deepEqual(createNull.body.error.details.map((d: any) => d.path), ['headers.x-tenant']);
+      const createNoValue = await create({ api_key: { header: 'x-key' } });
+      assert.deepEqual(createNoValue.body.error.details.map((d: any) => d.path), ['api_key.value']);
+      const notString = await patch({ headers: { 'x-tenant': 1 } });
+      assert.deepEqual(notString.body.error.details.map((d: any) => [d.path, d.message]), [['headers.x-tenant', '"headers.x-tenant" must be a string, or null to remove the header']]);
+      const twice = await patch({ headers: { 'x-dup': 'a', 'X-Dup': 'b' } });
+      assert.deepEqual(twice.body.error.details.map((d: any) => d.path), ['headers.X-Dup']);
+      const many = Object.fromEntries(Array.from({ length: 18 }, (_, i) => [`x-more-${i}`, 'v']));
+      const tooMany = await patch({ headers: many });
+      assert.equal(tooMany.status, 400);
+      assert.deepEqual(tooMany.body.error.details.map((d: any) => d.path), ['headers']);
+      assert.deepEqual(Object.keys((await request(app).get(`${API}/webhooks/${hook.id}`).set(ACME)).body.headers), ['x-tenant', 'X-Team', 'x-added']);
+    });
+
     it('rotates the secret: the new one is returned once and the old one keeps signing', async () => {
       const { body: hook } = await create();
       const res = await request(app).post(`${API}/webhooks/${hook.id}/rotate-secret`).set(ACME);
@@ -196,6 +263,48 @@ for (const storeKind of TEST_STORES) describe(`admin API (${storeKind})`, functi
       assert.equal((await request(app).get(`${API}/deliveries/${all.body.deliveries[0].id}`).set(GLOBEX)).status, 404);
     });
 
+    it('shows each webhook\'s health: recent counts, success rate and last delivery, as documented', async () => {
+      const { body: hook } = await create();
+      const { body: idle } = await create({ name: 'Idle' });
+      const empty = {
+        last_delivery: null,
+        recent: { since: '', succeeded: 0, failed: 0, pending: 0, success_rate: null },
+      };
+      const before = (await request(app).get(`${API}/webhooks/${hook.id}`).set(ACME)).body.health;
+      assert.deepEqual({ ...before, recent: { ...before.recent, since: '' } }, empty, 'nothing delivered yet');
+
+      assert.equal((await request(app).post(`${API}/webhooks/${hook.id}/test`).set(ACME)).body.success, true);
+      receiver.respondWith((_r, response) => { response.writeHead(500).end('boom'); });
+      assert.equal((await request(app).post(`${API}/webhooks/${hook.id}/test`).set(ACME)).body.success, false);
+
+      const asked = Date.now();
+      const one = await request(app).get(`${API}/webhooks/${hook.id}`).set(ACME);
+      const answered = Date.now();
+      assert.equal(one.status, 200);
+      const { since, ...counts } = one.body.health.recent;
+      assert.deepEqual(counts, { succeeded: 1, failed: 1, pending: 0, success_rate: 0.5 });
+      const day = 24 * 3_600_000;
+      assert.ok(Date.parse(since) >= asked - day - 1000 && Date.parse(since) <= answered - day, `since ${since} is 24 h ago`);
+      // The last delivery is the failed test: the newest row of the delivery log.
+      const [newest] = (await request(app).get(`${API}/webhooks/${hook.id}/deliveries?limit=1`).set(ACME)).body.deliveries;
+      assert.deepEqual(one.body.health.last_delivery, { status: 'failed', status_code: 500, outcome: 'http_error', at: newest.last_attempt_at });
+
+      const list = await request(app).get(`${API}/webhooks`).set(ACME);
+      const byId = new Map<string, any>(list.body.webhooks.map((w: any) => [w.id, w.health]));
+      assert.deepEqual(byId.get(hook.id).last_delivery, one.body.health.last_delivery);
+      assert.deepEqual(byId.get(hook.id).recent.success_rate, 0.5);
+      assert.equal(byId.get(idle.id).last_delivery, null);
+      assert.equal(byId.get(idle.id).recent.success_rate, null);
+
+      // What the reads return is what the OpenAPI document describes.
+      const ajv = new Ajv2020.default({ strict: false, validateFormats: false, allErrors: true });
+      ajv.addSchema({ $id: 'https://webhooks.invalid/admin-api.json', components: buildOpenApiDocument().components });
+      const validRead = ajv.compile({ allOf: [{ $ref: 'https://webhooks.invalid/admin-api.json#/components/schemas/Webhook' }, { required: ['health'] }] });
+      for (const w of [one.body, ...list.body.webhooks]) assert.ok(validRead(w), ajv.errorsText(validRead.errors));
+      const created = await create({ name: 'Later' });
+      assert.equal('health' in created.body, false, 'create and update answers carry no health');
+    });
+
     it('retries one delivery and recovers every failure since a time', async () => {
       receiver.respondWith((_r, response) => { response.writeHead(500).end(); });
       const { body: hook } = await create({ events: ['USER_*'] });
@@ -234,6 +343,7 @@ for (const storeKind of TEST_STORES) describe(`admin API (${storeKind})`, functi
       assert.deepEqual(created.current_context.actor, { id: 'op-1', type: 'admin', username: 'alice' });
       assert.equal(created.data.webhook.id, hook.id);
       assert.equal(created.data.webhook.has_authorization, true);
+      assert.equal('health' in created.data.webhook, false, 'audit events carry the webhook, not its health');
       const text = receiver.requests.map((r) => r.body).join('\n');
       for (const secret of ['api-key-0123', 'super-secret-token', 'whsec_', '****']) assert.ok(!text.includes(secret), secret);
     });

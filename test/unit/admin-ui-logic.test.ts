@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { ApiError } from '../../admin-ui/src/api-client.js';
-import type { Delivery, EventType } from '../../admin-ui/src/api-types.js';
+import type { EventType, WebhookHealth } from '../../admin-ui/src/api-types.js';
 import {
   coveredCount, coveringSelector, groupByCategory, normalizeSelection, prefixPatterns, selectorMatches,
 } from '../../admin-ui/src/event-selection.js';
 import { mapApiErrors } from '../../admin-ui/src/field-errors.js';
-import { computeStats } from '../../admin-ui/src/webhook-stats.js';
+import { NO_DELIVERIES_YET, statsFromHealth } from '../../admin-ui/src/webhook-stats.js';
 
 const type = (t: string, category: string): EventType => ({ type: t, category, description: `${t} happened`, built_in: true });
 const CATALOGUE = [
@@ -65,12 +65,35 @@ describe('admin UI logic', () => {
     });
   });
 
-  it('computes the recent success rate from finished deliveries only', () => {
-    const d = (status: Delivery['status']) => ({ status } as Delivery);
-    const stats = computeStats([d('pending'), d('succeeded'), d('failed'), d('succeeded'), d('succeeded')]);
-    assert.equal(stats.last?.status, 'pending');
-    assert.equal(stats.successRate, 0.75);
-    assert.equal(stats.finished, 4);
-    assert.equal(computeStats([]).successRate, null);
+  describe('webhook health', () => {
+    const NOW = Date.parse('2026-05-01T12:00:00Z');
+    const health = (recent: Partial<WebhookHealth['recent']>, last: WebhookHealth['last_delivery'] = null): WebhookHealth => ({
+      last_delivery: last,
+      recent: { since: new Date(NOW - 24 * 3_600_000).toISOString(), succeeded: 0, failed: 0, pending: 0, success_rate: null, ...recent },
+    });
+
+    it('shows the API\'s success rate over finished deliveries, with pending ones apart, and the last delivery', () => {
+      const at = '2026-05-01T11:59:00Z';
+      const stats = statsFromHealth(health({ succeeded: 3, failed: 1, pending: 1, success_rate: 0.75 },
+        { status: 'pending', status_code: 503, outcome: 'http_error', at }), NOW);
+      assert.deepEqual(stats, {
+        last: { status: 'pending', statusCode: 503, outcome: 'http_error', at },
+        successRate: 0.75, succeeded: 3, finished: 4, pending: 1, windowHours: 24,
+      });
+    });
+
+    it('has no rate when nothing finished, and a new webhook has nothing at all', () => {
+      const stats = statsFromHealth(health({ pending: 2 }), NOW);
+      assert.equal(stats.successRate, null);
+      assert.equal(stats.finished, 0);
+      assert.equal(stats.pending, 2);
+      assert.equal(stats.last, null);
+      assert.deepEqual(NO_DELIVERIES_YET, { last: null, successRate: null, succeeded: 0, finished: 0, pending: 0, windowHours: 24 });
+    });
+
+    it('labels the window from `since`, falling back to 24 h when it cannot tell', () => {
+      assert.equal(statsFromHealth(health({ since: new Date(NOW - 6 * 3_600_000).toISOString() }), NOW).windowHours, 6);
+      assert.equal(statsFromHealth(health({ since: 'garbage' }), NOW).windowHours, 24);
+    });
   });
 });

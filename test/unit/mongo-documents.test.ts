@@ -143,6 +143,10 @@ describe('MongoDB store documents (no server needed)', () => {
         { keys: { nextAttemptAt: 1 }, options: { name: 'deliveries_due', partialFilterExpression: { status: 'pending' } } },
         { keys: { tenantId: 1, webhookId: 1, createdAt: -1, _id: -1 }, options: { name: 'deliveries_log' } },
         { keys: { eventId: 1 }, options: { name: 'deliveries_event' } },
+        {
+          keys: { tenantId: 1, webhookId: 1, lastAttemptAt: -1, _id: -1 },
+          options: { name: 'deliveries_last_attempt', partialFilterExpression: { lastAttemptAt: { $type: 'date' } } },
+        },
         { keys: { expiresAt: 1 }, options: { name: 'deliveries_expiry' } },
         { keys: { leaseToken: 1 }, options: { name: 'deliveries_lease_token', sparse: true } },
       ]);

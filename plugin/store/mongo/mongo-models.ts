@@ -115,6 +115,12 @@ export function deliverySchema() {
   schema.index({ nextAttemptAt: 1 }, { name: 'deliveries_due', partialFilterExpression: { status: 'pending' } });
   schema.index({ tenantId: 1, webhookId: 1, createdAt: -1, _id: -1 }, { name: 'deliveries_log' });
   schema.index({ eventId: 1 }, { name: 'deliveries_event' });
+  // A webhook's last attempted delivery (admin health): the $sort + $group/$first of
+  // `summarizeDeliveries`. Never-attempted deliveries stay out (the query repeats the filter).
+  schema.index(
+    { tenantId: 1, webhookId: 1, lastAttemptAt: -1, _id: -1 },
+    { name: 'deliveries_last_attempt', partialFilterExpression: { lastAttemptAt: { $type: 'date' } } },
+  );
   schema.index({ expiresAt: 1 }, { name: 'deliveries_expiry' });
   // Documents without a token (all but the ones being claimed) stay out of this index.
   schema.index({ leaseToken: 1 }, { name: 'deliveries_lease_token', sparse: true });

@@ -4,11 +4,14 @@ import type { Db } from 'mongodb';
 import { MongoBackend } from '@agendajs/mongo-backend';
 import type {
   AttemptCompletion,
+  AttemptOutcome,
   AttemptRecord,
   ClaimOptions,
   ClaimedDelivery,
   DeliveryQuery,
   DeliveryRecord,
+  DeliveryStatus,
+  DeliverySummary,
   EventRecord,
   PruneResult,
   RecordEventResult,
@@ -367,6 +370,59 @@ export class MongoStore implements WebhookStore {
   async listAttempts(tenantId: string, deliveryId: string): Promise<AttemptRecord[]> {
     const docs = await this.models.attempts.find({ tenantId, deliveryId }).sort({ startedAt: 1, attemptNumber: 1 }).lean();
     return docs.map(toAttemptRecord);
+  }
+
+  async listAttemptsFor(tenantId: string, deliveryIds: readonly string[]): Promise<AttemptRecord[]> {
+    if (deliveryIds.length === 0) return [];
+    const docs = await this.models.attempts
+      .find({ tenantId, deliveryId: { $in: [...deliveryIds] } })
+      .sort({ deliveryId: 1, startedAt: 1, attemptNumber: 1 })
+      .lean();
+    return docs.map(toAttemptRecord);
+  }
+
+  /**
+   * Two aggregations, run side by side: the counts ($match on the `deliveries_log` prefix and
+   * the `since` range, then $group per webhook with a conditional $sum per status), and each
+   * webhook's last attempted delivery ($sort in `deliveries_last_attempt` order, then $group
+   * keeping the $first document's fields).
+   */
+  async summarizeDeliveries(tenantId: string, webhookIds: readonly string[], since: Date): Promise<Map<string, DeliverySummary>> {
+    const ids = [...new Set(webhookIds)];
+    const summaries = new Map<string, DeliverySummary>(ids.map((id) => [id, { succeeded: 0, failed: 0, pending: 0, last: null }]));
+    if (ids.length === 0) return summaries;
+    const countOf = (status: DeliveryStatus) => ({ $sum: { $cond: [{ $eq: ['$status', status] }, 1, 0] } });
+    const [counts, lasts] = await Promise.all([
+      this.models.deliveries.aggregate<{ _id: string; succeeded: number; failed: number; pending: number }>([
+        { $match: { tenantId, webhookId: { $in: ids }, createdAt: { $gte: since } } },
+        { $group: { _id: '$webhookId', succeeded: countOf('succeeded'), failed: countOf('failed'), pending: countOf('pending') } },
+      ]),
+      this.models.deliveries.aggregate<{
+        _id: string; status: DeliveryStatus; statusCode: number | null; outcome: AttemptOutcome | null; at: Date;
+      }>([
+        // The same filter as the index's partialFilterExpression, so the index can serve it.
+        { $match: { tenantId, webhookId: { $in: ids }, lastAttemptAt: { $type: 'date' } } },
+        { $sort: { webhookId: 1, lastAttemptAt: -1, _id: -1 } },
+        {
+          $group: {
+            _id: '$webhookId',
+            status: { $first: '$status' },
+            statusCode: { $first: '$lastStatusCode' },
+            outcome: { $first: '$lastOutcome' },
+            at: { $first: '$lastAttemptAt' },
+          },
+        },
+      ]),
+    ]);
+    for (const c of counts) {
+      const summary = summaries.get(c._id);
+      if (summary) Object.assign(summary, { succeeded: c.succeeded, failed: c.failed, pending: c.pending });
+    }
+    for (const l of lasts) {
+      const summary = summaries.get(l._id);
+      if (summary) summary.last = { status: l.status, statusCode: l.statusCode ?? null, outcome: l.outcome ?? null, at: l.at };
+    }
+    return summaries;
   }
 
   async requeueDelivery(tenantId: string, id: string, now: Date): Promise<boolean> {

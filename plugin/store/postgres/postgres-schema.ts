@@ -57,6 +57,9 @@ CREATE TABLE IF NOT EXISTS ${t('deliveries')} (
 -- The queue: only pending rows are in this index, so claims stay fast however long the log grows.
 CREATE INDEX IF NOT EXISTS ${t('deliveries_due')} ON ${t('deliveries')} (next_attempt_at) WHERE status = 'pending';
 CREATE INDEX IF NOT EXISTS ${t('deliveries_log')} ON ${t('deliveries')} (tenant_id, webhook_id, created_at DESC, id DESC);
+-- A webhook's last attempted delivery (admin health), found in one probe however long the log is.
+CREATE INDEX IF NOT EXISTS ${t('deliveries_last_attempt')} ON ${t('deliveries')} (tenant_id, webhook_id, last_attempt_at DESC, id DESC)
+  WHERE last_attempt_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS ${t('deliveries_event')} ON ${t('deliveries')} (event_id);
 CREATE INDEX IF NOT EXISTS ${t('deliveries_expiry')} ON ${t('deliveries')} (expires_at) WHERE status <> 'pending';
 

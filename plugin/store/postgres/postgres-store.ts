@@ -7,6 +7,7 @@ import type {
   ClaimedDelivery,
   DeliveryQuery,
   DeliveryRecord,
+  DeliverySummary,
   EventRecord,
   PruneResult,
   RecordEventResult,
@@ -366,6 +367,56 @@ export class PostgresStore implements WebhookStore {
       `SELECT * FROM ${this.table('attempts')} WHERE tenant_id = $1 AND delivery_id = $2 ORDER BY started_at, attempt_number`,
       [tenantId, deliveryId]);
     return rows.map(toAttempt);
+  }
+
+  async listAttemptsFor(tenantId: string, deliveryIds: readonly string[]): Promise<AttemptRecord[]> {
+    if (deliveryIds.length === 0) return [];
+    const { rows } = await this.pool.query(
+      `SELECT * FROM ${this.table('attempts')} WHERE tenant_id = $1 AND delivery_id = ANY($2)
+       ORDER BY delivery_id, started_at, attempt_number`,
+      [tenantId, [...deliveryIds]]);
+    return rows.map(toAttempt);
+  }
+
+  /**
+   * One statement: the counts are a GROUP BY over the `since` range of `deliveries_log`; the
+   * last attempted delivery is one probe per webhook (LATERAL ... LIMIT 1) into
+   * `deliveries_last_attempt`. (DISTINCT ON would read every attempted delivery the webhooks
+   * still have, however far back retention goes, to keep one row each.)
+   */
+  async summarizeDeliveries(tenantId: string, webhookIds: readonly string[], since: Date): Promise<Map<string, DeliverySummary>> {
+    const summaries = new Map<string, DeliverySummary>();
+    if (webhookIds.length === 0) return summaries;
+    const { rows } = await this.pool.query(
+      `WITH ids AS (SELECT DISTINCT unnest($2::text[]) AS webhook_id),
+       counts AS (
+         SELECT webhook_id,
+                count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
+                count(*) FILTER (WHERE status = 'failed')::int AS failed,
+                count(*) FILTER (WHERE status = 'pending')::int AS pending
+         FROM ${this.table('deliveries')}
+         WHERE tenant_id = $1 AND webhook_id = ANY($2) AND created_at >= $3
+         GROUP BY webhook_id)
+       SELECT ids.webhook_id, coalesce(c.succeeded, 0) AS succeeded, coalesce(c.failed, 0) AS failed,
+              coalesce(c.pending, 0) AS pending, l.status AS last_status, l.last_status_code, l.last_outcome, l.last_attempt_at
+       FROM ids
+       LEFT JOIN counts c ON c.webhook_id = ids.webhook_id
+       LEFT JOIN LATERAL (
+         SELECT d.status, d.last_status_code, d.last_outcome, d.last_attempt_at
+         FROM ${this.table('deliveries')} d
+         WHERE d.tenant_id = $1 AND d.webhook_id = ids.webhook_id AND d.last_attempt_at IS NOT NULL
+         ORDER BY d.last_attempt_at DESC, d.id DESC
+         LIMIT 1) l ON true`,
+      [tenantId, [...webhookIds], since]);
+    for (const r of rows) {
+      summaries.set(r.webhook_id, {
+        succeeded: r.succeeded, failed: r.failed, pending: r.pending,
+        last: r.last_attempt_at
+          ? { status: r.last_status, statusCode: r.last_status_code, outcome: r.last_outcome, at: r.last_attempt_at }
+          : null,
+      });
+    }
+    return summaries;
   }
 
   async requeueDelivery(tenantId: string, id: string, now: Date): Promise<boolean> {

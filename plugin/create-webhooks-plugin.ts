@@ -79,6 +79,7 @@ export function createWebhooksPlugin(input: WebhooksPluginOptions): WebhooksPlug
   const recorder = new EventRecorder({
     store, subscriptions, catalogue, clock, retentionMs: delivery.retentionMs, maxEventBytes: options.maxEventBytes,
     firstAttemptDelayMs: delivery.retryScheduleMs[0],
+    announceToOtherWorkers: !options.runWorker,
     onDeliveriesRecorded: kick,
   });
   const rawHooks = createLifecycleHooks({ recorder, mapUser: options.userMapper ?? defaultUserMapper, defaultTenantId: options.defaultTenantId });

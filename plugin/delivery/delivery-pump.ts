@@ -39,7 +39,7 @@ const WEBHOOK_CACHE_MS = 2_000;
 /** New events wait this long for others to share their claim (see pokeSoon). */
 const COALESCE_CLAIMS_MS = 5;
 /** Results are written back in bulk at most this long after the attempt ended. */
-const FLUSH_DELAY_MS = 10;
+const FLUSH_DELAY_MS = 50;
 
 /**
  * The delivery engine inside the Agenda job: claims due deliveries in batches (one database

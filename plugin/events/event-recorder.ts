@@ -26,6 +26,8 @@ export interface EventRecorderDeps {
   /** retryScheduleMs[0]: how long a new delivery waits before its first attempt (default 0). */
   firstAttemptDelayMs: number;
   maxEventBytes: number;
+  /** Whether recorded deliveries are announced to workers in other processes (this one delivers none itself). */
+  announceToOtherWorkers: boolean;
   /** Called after deliveries were persisted, so a worker can start at once instead of at its next poll. */
   onDeliveriesRecorded: (count: number) => void;
 }
@@ -77,7 +79,7 @@ export class EventRecorder {
   async persist(event: EventRecord, deliveries: DeliveryRecord[]): Promise<RecordedEvent> {
     let result;
     try {
-      result = await this.deps.store.recordEvent(event, deliveries);
+      result = await this.deps.store.recordEvent(event, deliveries, { announce: this.deps.announceToOtherWorkers });
     } catch (cause) {
       throw new EventNotRecordedError(event.type, cause);
     }

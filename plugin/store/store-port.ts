@@ -142,6 +142,14 @@ export interface DeliverySummary {
   last: { status: DeliveryStatus; statusCode: number | null; outcome: AttemptOutcome | null; at: Date } | null;
 }
 
+export interface RecordEventOptions {
+  /**
+   * Tell workers in other processes (see listenForNewWork) that deliveries were recorded. A
+   * process that delivers itself has no need to: announcing costs every commit a global lock.
+   */
+  announce?: boolean;
+}
+
 export interface RecordEventResult {
   eventId: string;
   /** False when the idempotency key had been used already: nothing new was written. */
@@ -191,7 +199,7 @@ export interface WebhookStore {
    * deliveries is stored as given (a test send records its delivery already leased). With an idempotency key
    * already used by the tenant, writes nothing and returns the first event's id.
    */
-  recordEvent(event: EventRecord, deliveries: readonly DeliveryRecord[]): Promise<RecordEventResult>;
+  recordEvent(event: EventRecord, deliveries: readonly DeliveryRecord[], options?: RecordEventOptions): Promise<RecordEventResult>;
   findEvent(tenantId: string, id: string): Promise<EventRecord | null>;
   /**
    * Finishes writes a crash interrupted before `olderThan` (an event whose deliveries were not
@@ -201,7 +209,8 @@ export interface WebhookStore {
   completeInterruptedWork(olderThan: Date): Promise<number>;
 
   /**
-   * Optional: calls `onWork` soon after any process records deliveries, so workers need not
+   * Optional: calls `onWork` soon after a process records deliveries with `announce` (web
+   * nodes that run no worker do), so workers need not
    * wait for their next poll. Resolves with a function that stops listening. Stores without
    * a notification mechanism leave it out; workers then rely on polling alone.
    */

@@ -10,6 +10,7 @@ import type {
   DeliverySummary,
   EventRecord,
   PruneResult,
+  RecordEventOptions,
   RecordEventResult,
   WebhookPatch,
   WebhookRecord,
@@ -172,7 +173,7 @@ export class PostgresStore implements WebhookStore {
       `UPDATE ${this.table('webhooks')} SET failing_since = NULL WHERE id = ANY($1) AND failing_since IS NOT NULL`, [ids]);
   }
 
-  async recordEvent(event: EventRecord, deliveries: readonly DeliveryRecord[]): Promise<RecordEventResult> {
+  async recordEvent(event: EventRecord, deliveries: readonly DeliveryRecord[], options: RecordEventOptions = {}): Promise<RecordEventResult> {
     // One statement is one transaction: the event and its deliveries commit together, in a
     // single round trip. ON CONFLICT DO NOTHING makes a repeated idempotency key (or a retry
     // of the same ids) write nothing.
@@ -190,13 +191,13 @@ export class PostgresStore implements WebhookStore {
          WHERE EXISTS (SELECT 1 FROM ev)
          RETURNING 1),
        -- Delivered on commit, so a listening worker never sees the notice before the rows.
-       nt AS (SELECT pg_notify('${this.workChannel}', '') WHERE EXISTS (SELECT 1 FROM dl))
+       nt AS (SELECT pg_notify('${this.workChannel}', '') WHERE $14 AND EXISTS (SELECT 1 FROM dl))
        SELECT (SELECT count(*) FROM ev)::int AS inserted, (SELECT count(*) FROM dl)::int AS deliveries,
               (SELECT count(*) FROM nt)::int AS notified`,
       [event.id, event.tenantId, event.type, event.body, event.idempotencyKey, event.createdAt, event.expiresAt,
         first?.expiresAt ?? event.expiresAt,
         deliveries.map((d) => d.id), deliveries.map((d) => d.webhookId), deliveries.map((d) => d.nextAttemptAt),
-        deliveries.map((d) => d.leaseOwner), deliveries.map((d) => d.leaseExpiresAt)],
+        deliveries.map((d) => d.leaseOwner), deliveries.map((d) => d.leaseExpiresAt), options.announce === true],
     );
     if (rows[0].inserted === 1) return { eventId: event.id, created: true, deliveryCount: rows[0].deliveries };
     const existing = await this.pool.query(

@@ -1,4 +1,12 @@
-/** The admin API's shapes, as plugin/admin/openapi.ts describes them (snake_case, ISO dates). */
+/**
+ * The admin API's shapes (snake_case, ISO dates). Response types come from the server's own
+ * view modules - type-only imports, erased from the bundle - so the two cannot drift apart.
+ */
+import type { WebhookHealth } from '../../plugin/admin/webhook-health.js';
+import type { toAttemptView, toDeliveryView } from '../../plugin/admin/delivery-view.js';
+import type { TestSendOutcome } from '../../plugin/delivery/delivery-operations.js';
+import type { AttemptOutcome, DeliveryStatus } from '../../plugin/store/store-port.js';
+import type { WebhookView } from '../../plugin/webhooks/webhook-view.js';
 
 export interface EventType {
   type: string;
@@ -12,39 +20,11 @@ export interface EventCatalogueResponse {
   categories: string[];
 }
 
-export interface WebhookStatus {
-  state: 'enabled' | 'disabled';
-  reason: string | null;
-  disabled_at: string | null;
-  failing_since: string | null;
-}
+export type WebhookStatus = WebhookView['status'];
+export type { WebhookHealth };
 
-/** How a webhook has been doing, as GET /webhooks and GET /webhooks/{id} report it. */
-export interface WebhookHealth {
-  /** The delivery attempted most recently, however long ago; null when none was ever attempted. */
-  last_delivery: { status: DeliveryStatus; status_code: number | null; outcome: string | null; at: string } | null;
-  /** Deliveries created since `since` (24 hours ago), by their status now; success_rate is null when none has finished. */
-  recent: { since: string; succeeded: number; failed: number; pending: number; success_rate: number | null };
-}
-
-/** A webhook as reads return it: every secret value is masked (`****abcd`). */
-export interface Webhook {
-  id: string;
-  name: string;
-  description: string;
-  url: string;
-  events: string[];
-  notification_type: 'REST';
-  api_key: { header: string; value: string } | null;
-  authorization: string | null;
-  headers: Record<string, string>;
-  enabled: boolean;
-  status: WebhookStatus;
-  created_at: string;
-  updated_at: string;
-  /** Present on GET reads only (not on create or update answers). */
-  health?: WebhookHealth;
-}
+/** A webhook as reads return it (every secret value masked); `health` only on GET reads. */
+export type Webhook = WebhookView & { health?: WebhookHealth };
 
 /** What the form sends; every field optional so PATCH can carry only what changed. */
 export interface WebhookInput {
@@ -61,37 +41,14 @@ export interface WebhookInput {
   enabled?: boolean;
 }
 
-export type AttemptOutcome =
-  | 'success' | 'http_error' | 'timeout' | 'dns' | 'connection_refused' | 'tls' | 'blocked' | 'network' | 'webhook_unavailable';
+export type { AttemptOutcome };
 
-export interface Attempt {
-  id: string;
-  attempt_number: number;
-  started_at: string;
-  duration_ms: number;
-  outcome: AttemptOutcome | string;
-  status_code: number | null;
-  request_headers: Record<string, string>;
-  response_excerpt: string | null;
-  error: string | null;
-}
+/** One attempt as the delivery log shows it. */
+export type Attempt = ReturnType<typeof toAttemptView>;
 
-export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
+export type { DeliveryStatus };
 
-export interface Delivery {
-  id: string;
-  webhook_id: string;
-  event_id: string;
-  event_type: string;
-  status: DeliveryStatus;
-  attempt_count: number;
-  next_attempt_at: string | null;
-  last_attempt_at: string | null;
-  last_status_code: number | null;
-  last_outcome: string | null;
-  created_at: string;
-  attempts: Attempt[];
-}
+export type Delivery = ReturnType<typeof toDeliveryView>;
 
 export interface DeliveryDetail extends Delivery {
   body: unknown;
@@ -109,15 +66,7 @@ export interface DeliveryFilter {
   limit?: number;
 }
 
-export interface TestResult {
-  delivery_id: string;
-  success: boolean;
-  outcome: string;
-  status_code: number | null;
-  duration_ms: number;
-  response_excerpt: string | null;
-  error: string | null;
-}
+export type TestResult = TestSendOutcome;
 
 export interface RotatedSecret {
   secret: string;

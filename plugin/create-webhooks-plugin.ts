@@ -126,9 +126,18 @@ export function createWebhooksPlugin(input: WebhooksPluginOptions): WebhooksPlug
       if (state === 'stopped') return;
       const wasStarted = state === 'started';
       state = 'stopped';
-      if (wasStarted) await worker?.stop();
-      await pump.drain();
-      await store.close();
+      // A shutdown that hangs should say where: each step logs once it has waited 5 s.
+      const step = async (name: string, run: () => Promise<void>) => {
+        const slow = setTimeout(() => logger.warn(`stop() is still waiting for ${name}`), 5_000);
+        try {
+          await run();
+        } finally {
+          clearTimeout(slow);
+        }
+      };
+      if (wasStarted && worker) await step('the delivery worker', () => worker!.stop());
+      await step('in-flight deliveries', () => pump.drain());
+      await step('the store to close', () => store.close());
     },
   };
 }

@@ -118,6 +118,8 @@ export class DeliveryPump {
     if (this.pokeTimer) {
       clearTimeout(this.pokeTimer);
       this.pokeTimer = null;
+      // The cancelled claim may have been all that kept a run() waiting: release it too.
+      this.settleIfIdle();
     }
     await this.idle();
   }

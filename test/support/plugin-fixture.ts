@@ -61,7 +61,12 @@ export async function startTestPlugin(overrides: PluginOverrides = {}): Promise<
     encryptionKeys: [TEST_KEY],
     egress: { allow: ['127.0.0.0/8', '::1/128'], ...egress },
     delivery: { ...FAST_DELIVERY, ...delivery },
-    logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+    // Quiet, except a stop() that hangs: that line says where it waits.
+    logger: {
+      info: () => undefined,
+      warn: (message: string) => { if (message.startsWith('stop()')) console.warn(`      [plugin] ${message}`); },
+      error: () => undefined,
+    },
     ...rest,
   });
   await plugin.start();

@@ -10,27 +10,8 @@ const DUPLICATE_KEY = 11000;
 /** Where a document carries its request's hook context for the webhooks binding (see mongoose-user-plugin.ts). */
 const CONTEXT_LOCAL = 'webhooksContext';
 
-interface UserDoc {
-  _id: string;
-  tenantId: string;
-  username: string;
-  usernameLower: string;
-  email: string;
-  emailVerified: boolean;
-  firstName: string | null;
-  lastName: string | null;
-  displayName: string | null;
-  passwordHash: string;
-  enabled: boolean;
-  totpSecret: string | null;
-  totpPendingSecret: string | null;
-  totpLastStep: number | null;
-  recoveryCodeHashes: string[];
-  roles: string[];
-  lastLoginAt: Date | null;
-  createdAt: Date;
-  updatedAt: Date;
-}
+/** A user as stored: the repository's fields with the id as `_id`, plus a lower-cased username for lookups. */
+type UserDoc = Omit<User, 'id'> & { _id: string; usernameLower: string };
 
 interface RoleDoc {
   _id: string;

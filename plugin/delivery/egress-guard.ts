@@ -239,7 +239,23 @@ function normalizeHostname(hostname: string): string {
   return host.endsWith('.') ? host.slice(0, -1) : host;
 }
 
+/**
+ * Compiled lists, per allow-list array: the sender checks every literal-IP request, and
+ * rebuilding BlockLists from strings each time would be work on the hot path. A policy's
+ * array is not changed after construction; a new array compiles afresh.
+ */
+const compiled = new WeakMap<readonly string[], AllowList>();
+
 function compileAllowList(allow: readonly string[]): AllowList {
+  let list = compiled.get(allow);
+  if (!list) {
+    list = buildAllowList(allow);
+    compiled.set(allow, list);
+  }
+  return list;
+}
+
+function buildAllowList(allow: readonly string[]): AllowList {
   const v4 = new BlockList();
   const v6 = new BlockList();
   const hostnames = new Set<string>();

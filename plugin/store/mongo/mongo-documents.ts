@@ -9,73 +9,24 @@ import type { AttemptRecord, DeliveryRecord, EventRecord, WebhookRecord } from '
  * `to*Record` mappers build each record field by field, so nothing else can leak.
  */
 
-export interface WebhookDoc {
-  _id: string;
-  tenantId: string;
-  name: string;
-  description: string;
-  url: string;
-  events: string[];
-  notificationType: 'REST';
-  secrets: string;
-  enabled: boolean;
-  disabledReason: string | null;
-  disabledAt: Date | null;
-  failingSince: Date | null;
-  createdAt: Date;
-  updatedAt: Date;
-}
+/** A record as stored: the same camelCase fields, with the id as `_id`. */
+type AsDoc<R extends { id: string }> = Omit<R, 'id'> & { _id: string };
 
-export interface DeliveryDoc {
-  _id: string;
-  tenantId: string;
-  webhookId: string;
-  eventId: string;
-  eventType: string;
-  status: DeliveryRecord['status'];
-  attempts: number;
-  nextAttemptAt: Date | null;
-  leaseOwner: string | null;
-  leaseExpiresAt: Date | null;
-  lastAttemptAt: Date | null;
-  lastStatusCode: number | null;
-  lastOutcome: DeliveryRecord['lastOutcome'];
-  createdAt: Date;
-  updatedAt: Date;
-  expiresAt: Date;
+export type WebhookDoc = AsDoc<WebhookRecord>;
+
+export type DeliveryDoc = AsDoc<DeliveryRecord> & {
   /** Set by a claim (random per claim call), removed by completion or requeue. Internal. */
   leaseToken?: string;
-}
+};
 
-export interface EventDoc {
-  _id: string;
-  tenantId: string;
-  type: string;
-  body: string;
-  idempotencyKey: string | null;
-  createdAt: Date;
-  expiresAt: Date;
+export type EventDoc = AsDoc<EventRecord> & {
   /** False from the event insert until all its deliveries are written. Internal. */
   fanoutComplete: boolean;
   /** The planned delivery documents, kept on the event until the fan-out is complete. Internal. */
   pendingDeliveries?: DeliveryDoc[];
-}
+};
 
-export interface AttemptDoc {
-  _id: string;
-  deliveryId: string;
-  tenantId: string;
-  webhookId: string;
-  attemptNumber: number;
-  startedAt: Date;
-  durationMs: number;
-  outcome: AttemptRecord['outcome'];
-  statusCode: number | null;
-  requestHeaders: Record<string, string>;
-  responseExcerpt: string | null;
-  errorMessage: string | null;
-  expiresAt: Date;
-}
+export type AttemptDoc = AsDoc<AttemptRecord>;
 
 export function toWebhookDoc(w: WebhookRecord): WebhookDoc {
   return {

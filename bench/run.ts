@@ -282,6 +282,7 @@ async function gotCeiling(ctx: Context, sample: { body: string; headers: Record<
     agents: createGuardedAgents({ allow: EGRESS.allow, httpsOnly: false }, { maxSockets: concurrency, maxFreeSockets: 256 }),
     egress: { allow: EGRESS.allow, httpsOnly: false },
     timeoutMs: DEFAULT_DELIVERY_OPTIONS.timeoutMs,
+    connectTimeoutMs: DEFAULT_DELIVERY_OPTIONS.connectTimeoutMs,
     excerptBytes: DEFAULT_DELIVERY_OPTIONS.responseExcerptBytes,
     clock: () => new Date(),
   });

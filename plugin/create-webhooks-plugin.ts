@@ -4,6 +4,7 @@ import { createGuardedAgents } from './delivery/egress-guard.js';
 import { DeliveryOperations } from './delivery/delivery-operations.js';
 import { DeliveryPump } from './delivery/delivery-pump.js';
 import { DeliveryWorker } from './delivery/delivery-worker.js';
+import { EndpointGate } from './delivery/endpoint-gate.js';
 import { HttpSender } from './delivery/http-sender.js';
 import { InvalidOptionsError, PluginStoppedError } from './errors.js';
 import { CatalogueError, EventCatalogue, type CustomEventTypeInput } from './events/catalogue.js';
@@ -54,7 +55,7 @@ export function createWebhooksPlugin(input: WebhooksPluginOptions): WebhooksPlug
   const options = resolveOptions(input);
   const { clock, logger, delivery } = options;
   const catalogue = buildCatalogue(options.customEventTypes);
-  const store = createStore(options.storage);
+  const store = createStore(options.storage, logger, options.hookTimeoutMs);
   const box = new SecretBox(options.encryptionKeys);
   const owner = options.workerName ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const egress = { allow: options.egress.allow, httpsOnly: options.egress.httpsOnly };
@@ -62,6 +63,7 @@ export function createWebhooksPlugin(input: WebhooksPluginOptions): WebhooksPlug
     agents: createGuardedAgents(egress, { maxSockets: delivery.concurrency, maxFreeSockets: 256 }),
     egress,
     timeoutMs: delivery.timeoutMs,
+    connectTimeoutMs: delivery.connectTimeoutMs,
     excerptBytes: delivery.responseExcerptBytes,
     clock,
   });
@@ -69,6 +71,10 @@ export function createWebhooksPlugin(input: WebhooksPluginOptions): WebhooksPlug
   const pump = new DeliveryPump({
     store, box, sender, options: delivery, logger, clock, random: Math.random, owner,
     onWebhookDisabled: () => subscriptions.invalidate(),
+    gate: new EndpointGate({
+      maxInFlight: Math.min(delivery.maxInFlightPerWebhook, delivery.concurrency),
+      breaker: { threshold: delivery.circuitBreakerThreshold, cooldownMs: delivery.circuitBreakerCooldownMs },
+    }),
   });
   // Built in start(): Agenda connects its backend as soon as it is constructed, and a host's
   // database connection need not be open before start().
@@ -81,6 +87,7 @@ export function createWebhooksPlugin(input: WebhooksPluginOptions): WebhooksPlug
     firstAttemptDelayMs: delivery.retryScheduleMs[0],
     announceToOtherWorkers: !options.runWorker,
     onDeliveriesRecorded: kick,
+    timeoutMs: options.hookTimeoutMs,
   });
   const rawHooks = createLifecycleHooks({ recorder, mapUser: options.userMapper ?? defaultUserMapper, defaultTenantId: options.defaultTenantId });
   // Hooks refuse work after stop(): a recorded event nobody will deliver until restart is fine,

@@ -55,7 +55,10 @@ export class UnknownEventTypeError extends WebhooksError {
 /** The event could not be persisted; the host may retry (with the same idempotency key). */
 export class EventNotRecordedError extends WebhooksError {
   constructor(type: string, cause: unknown) {
-    super('event_not_recorded', `The ${type} event could not be stored; nothing was sent`, {
+    const timedOut = (cause as { code?: string } | null)?.code === 'store_timeout';
+    super('event_not_recorded', timedOut
+      ? `The ${type} event was not stored in time (the database is unreachable or slow); it may still be stored - retry with the same idempotency key`
+      : `The ${type} event could not be stored; nothing was sent`, {
       status: 503,
       expose: true,
       cause,
@@ -73,6 +76,17 @@ export class NotFoundError extends WebhooksError {
 export class ConflictError extends WebhooksError {
   constructor(what: string) {
     super('conflict', `${what} was changed by someone else meanwhile; reload it and try again`, { status: 409 });
+  }
+}
+
+/**
+ * A retry asked for a delivery whose attempt is in flight (leased by a worker that is sending
+ * it now): requeueing it would send it twice. Not a failure; the attempt's result appears in
+ * the delivery log shortly.
+ */
+export class DeliveryInFlightError extends WebhooksError {
+  constructor() {
+    super('delivery_in_flight', 'This delivery is being sent right now; its result appears in the log shortly', { status: 409 });
   }
 }
 

@@ -48,6 +48,16 @@ export interface DeliveryOptions {
   retentionMs: number;
   /** How long a rotated-out signing secret keeps signing, in ms. Default 24 h. */
   secretOverlapMs: number;
+  /** Time allowed to open the TCP (and TLS) connection of one attempt, in ms; kept below timeoutMs so a dead host fails fast. Default 5000. */
+  connectTimeoutMs: number;
+  /** Most requests in flight to one webhook at a time, so a slow or hanging endpoint holds only its own share of `concurrency`. Default 32. */
+  maxInFlightPerWebhook: number;
+  /** Consecutive timeouts or connection failures of one webhook that open its circuit (sending stops for a cool-down, then one probe). Default 5. */
+  circuitBreakerThreshold: number;
+  /** How long an open circuit waits before its probe, in ms; doubles after each failed probe, up to 8x. Default 30000. */
+  circuitBreakerCooldownMs: number;
+  /** Deadline for resolving a webhook's host name, in ms (resolution never uses the shared libuv thread pool unbounded). Default 5000. */
+  dnsTimeoutMs: number;
 }
 
 export interface EgressOptions {
@@ -55,6 +65,8 @@ export interface EgressOptions {
   allow: string[];
   /** Refuse plain-http webhook URLs. Default false. */
   httpsOnly: boolean;
+  /** DNS servers (`ip` or `ip:port`) for webhook host names. Default: the system's (resolv.conf). */
+  dnsServers: string[];
 }
 
 export interface WebhooksPluginOptions {
@@ -74,6 +86,13 @@ export interface WebhooksPluginOptions {
   runWorker?: boolean;
   /** Name of this process in leases and logs. Default `<hostname>:<pid>:<random>`. */
   workerName?: string;
+  /**
+   * Longest a hook call waits for its event to be stored, in ms; past it the call rejects with
+   * `EventNotRecordedError` (the database is unreachable or stalled), so a login never hangs
+   * on the plugin. The write may still complete later: retry with the same `idempotencyKey`
+   * to be safe. Default 3000.
+   */
+  hookTimeoutMs?: number;
   delivery?: Partial<DeliveryOptions>;
   egress?: Partial<EgressOptions>;
   /** Default: warnings and errors to the console. */
@@ -105,7 +124,15 @@ export const DEFAULT_DELIVERY_OPTIONS: Readonly<DeliveryOptions> = Object.freeze
   responseExcerptBytes: 1_024,
   retentionMs: 30 * DAY,
   secretOverlapMs: DAY,
+  connectTimeoutMs: 5_000,
+  maxInFlightPerWebhook: 32,
+  circuitBreakerThreshold: 5,
+  circuitBreakerCooldownMs: 30_000,
+  dnsTimeoutMs: 5_000,
 });
+
+/** Default of the top-level `hookTimeoutMs` option. */
+export const DEFAULT_HOOK_TIMEOUT_MS = 3_000;
 
 const consoleLogger: Logger = {
   info: () => undefined,
@@ -145,6 +172,7 @@ const schema = Joi.object({
   maxEventBytes: Joi.number().integer().min(1_024).max(1_048_576).default(65_536),
   runWorker: Joi.boolean().default(true),
   workerName: Joi.string().min(1).max(200),
+  hookTimeoutMs: Joi.number().integer().min(50).max(60_000).default(DEFAULT_HOOK_TIMEOUT_MS),
   delivery: Joi.object({
     timeoutMs: ms.min(100).max(120_000),
     retryScheduleMs: Joi.array().items(ms).min(1).max(50),
@@ -158,10 +186,16 @@ const schema = Joi.object({
     responseExcerptBytes: Joi.number().integer().min(0).max(65_536),
     retentionMs: ms.min(60_000),
     secretOverlapMs: ms,
+    connectTimeoutMs: ms.min(100).max(120_000),
+    maxInFlightPerWebhook: Joi.number().integer().min(1).max(2_048),
+    circuitBreakerThreshold: Joi.number().integer().min(1).max(1_000),
+    circuitBreakerCooldownMs: ms.min(100).max(3_600_000),
+    dnsTimeoutMs: ms.min(100).max(60_000),
   }).default({}),
   egress: Joi.object({
     allow: Joi.array().items(Joi.string().min(1).max(255)).default([]),
     httpsOnly: Joi.boolean().default(false),
+    dnsServers: Joi.array().items(Joi.string().min(1).max(100)).max(10).default([]),
   }).default({}),
   logger: Joi.object({ info: Joi.function().required(), warn: Joi.function().required(), error: Joi.function().required() }).unknown(true),
   clock: Joi.function().arity(0),
@@ -184,8 +218,16 @@ export function resolveOptions(input: unknown): ResolvedOptions {
       { path: 'delivery.leaseMs', message: 'must be greater than delivery.timeoutMs' },
     ]);
   }
+  if (value.delivery.connectTimeoutMs === undefined) {
+    // The default must not outlast a short request timeout (tests, impatient hosts).
+    delivery.connectTimeoutMs = Math.min(DEFAULT_DELIVERY_OPTIONS.connectTimeoutMs, delivery.timeoutMs);
+  } else if (delivery.connectTimeoutMs > delivery.timeoutMs) {
+    throw new InvalidOptionsError('Invalid webhooks plugin options: "delivery.connectTimeoutMs" must not exceed "delivery.timeoutMs"', [
+      { path: 'delivery.connectTimeoutMs', message: 'must not exceed delivery.timeoutMs' },
+    ]);
+  }
   // Joi does not validate (or fill in) a default object, so nested defaults are applied here.
-  const egress: EgressOptions = { allow: [], httpsOnly: false, ...value.egress };
+  const egress: EgressOptions = { allow: [], httpsOnly: false, dnsServers: [], ...value.egress };
   try {
     assertValidEgressPolicy(egress);
   } catch (error) {

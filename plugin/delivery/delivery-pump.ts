@@ -1,10 +1,11 @@
 import { newId } from '../ids.js';
 import type { Logger, DeliveryOptions } from '../options.js';
 import type { SecretBox } from '../security/secret-box.js';
-import type { AttemptCompletion, ClaimedDelivery, WebhookRecord, WebhookStore } from '../store/store-port.js';
+import type { AttemptCompletion, ClaimedDelivery, DeliveryRelease, WebhookRecord, WebhookStore } from '../store/store-port.js';
 import { openSecrets, type WebhookSecrets } from '../webhooks/webhook-secrets.js';
 import { buildDeliveryRequest } from './delivery-request.js';
 import type { HttpSender, SendResult } from './http-sender.js';
+import type { EndpointGate } from './endpoint-gate.js';
 import { decideNextStep } from './next-step.js';
 
 export interface DeliveryPumpDeps {
@@ -19,6 +20,8 @@ export interface DeliveryPumpDeps {
   owner: string;
   /** Told when the pump disables a webhook (410 Gone, failing too long), so fan-out stops at once. */
   onWebhookDisabled: (id: string) => void;
+  /** Per-webhook in-flight caps, circuit breakers and rate limits. */
+  gate: EndpointGate;
 }
 
 interface ResolvedWebhook {
@@ -32,6 +35,8 @@ interface ResolvedWebhook {
 export interface AttemptReport {
   completion: AttemptCompletion;
   result: SendResult;
+  /** The claim's lease end: past it, writing the result back is pointless. */
+  leaseExpiresAt: Date | null;
 }
 
 /** Webhook settings are re-read this often, so edits and disables reach a busy pump quickly. */
@@ -40,6 +45,9 @@ const WEBHOOK_CACHE_MS = 2_000;
 const COALESCE_CLAIMS_MS = 5;
 /** Results are written back in bulk at most this long after the attempt ended. */
 const FLUSH_DELAY_MS = 50;
+/** A failed write-back is tried again after this long, doubling up to FLUSH_RETRY_MAX_MS. */
+const FLUSH_RETRY_MS = 100;
+const FLUSH_RETRY_MAX_MS = 2_000;
 
 /**
  * The delivery engine inside the Agenda job: claims due deliveries in batches (one database
@@ -54,6 +62,9 @@ export class DeliveryPump {
   private stopped = false;
   private lastClaimWasFull = false;
   private pending: AttemptReport[] = [];
+  private releases: DeliveryRelease[] = [];
+  private flushFailures = 0;
+  private claimFailing = false;
   private flushing: Promise<void> | null = null;
   private flushTimer: NodeJS.Timeout | null = null;
   private pokeTimer: NodeJS.Timeout | null = null;
@@ -64,7 +75,8 @@ export class DeliveryPump {
   constructor(private readonly deps: DeliveryPumpDeps) {}
 
   get active(): boolean {
-    return this.inFlight > 0 || this.claiming || this.pokeTimer !== null || this.pending.length > 0 || this.flushing !== null;
+    return this.inFlight > 0 || this.claiming || this.pokeTimer !== null || this.pending.length > 0 || this.releases.length > 0
+      || this.flushing !== null;
   }
 
   /**
@@ -152,7 +164,14 @@ export class DeliveryPump {
           // new claim's state.
           this.claims += 1;
           const owner = `${this.deps.owner}#${this.claims}`;
-          const claimed = await this.deps.store.claimDueDeliveries({ now: this.deps.clock(), limit, leaseMs, owner });
+          const now = this.deps.clock();
+          const claimed = await this.deps.store.claimDueDeliveries({
+            now, limit, leaseMs, owner,
+            perWebhookLimit: this.deps.gate.maxInFlight,
+            webhookLimits: this.deps.gate.claimLimits(now.getTime()),
+          });
+          if (this.claimFailing) this.deps.logger.info('Claiming deliveries works again');
+          this.claimFailing = false;
           this.lastClaimWasFull = claimed.length === limit;
           if (claimed.length > 0) await this.start(claimed);
           if (claimed.length < limit) break;
@@ -160,7 +179,9 @@ export class DeliveryPump {
       } while (this.claimAgain && !this.draining);
     } catch (error) {
       // The leases (if any were taken) expire and the work comes back; the next poll retries.
-      this.deps.logger.error('Claiming deliveries failed', { error: String(error) });
+      // Logged once per outage, not once per poll.
+      if (!this.claimFailing) this.deps.logger.error('Claiming deliveries failed; retrying at every poll until the store answers', { error: String(error) });
+      this.claimFailing = true;
     } finally {
       this.claiming = false;
       this.settleIfIdle();
@@ -168,17 +189,43 @@ export class DeliveryPump {
   }
 
   private async start(batch: ClaimedDelivery[]): Promise<void> {
-    const webhooks = await this.resolveWebhooks(batch.map((c) => c.delivery.webhookId));
+    const webhooks = await this.resolveWebhooks(batch.map((c) => c.delivery.webhookId), { refreshDisabled: true });
     for (const claimed of batch) {
+      const { delivery } = claimed;
+      const webhook = webhooks.get(delivery.webhookId);
+      const now = this.deps.clock();
+      if (webhook && !webhook.record.enabled) {
+        // Disabled after the claim: the delivery waits (unsent, attempts unchanged) for the
+        // webhook to be enabled again. Claims skip disabled webhooks, so it is not taken again.
+        this.release(delivery, now, this.deps.options.pollIntervalMs);
+        continue;
+      }
+      if (webhook?.secrets) {
+        const admission = this.deps.gate.admit(delivery.webhookId, webhook.record.rateLimitPerSecond, now.getTime());
+        if (!admission.admitted) {
+          this.release(delivery, now, admission.retryInMs);
+          continue;
+        }
+      }
       this.inFlight += 1;
-      void this.attempt(claimed, webhooks.get(claimed.delivery.webhookId))
+      void this.attempt(claimed, webhook)
         .then((report) => {
           this.pending.push(report);
           this.scheduleFlush();
+          return report.result.outcome;
         }, (error: unknown) => {
           // attempt() catches what it expects; anything else must not wedge the pump. The
           // lease brings the delivery back.
-          this.deps.logger.error('A delivery attempt failed unexpectedly', { deliveryId: claimed.delivery.id, error: String(error) });
+          this.deps.logger.error('A delivery attempt failed unexpectedly', { deliveryId: delivery.id, error: String(error) });
+          return 'network' as const;
+        })
+        .then((outcome) => {
+          if (!webhook?.secrets) return;
+          if (this.deps.gate.finished(delivery.webhookId, outcome, this.deps.clock().getTime())) {
+            this.deps.logger.warn('Circuit opened: the webhook stops getting requests for a cool-down, then one probe', {
+              webhookId: delivery.webhookId, tenantId: delivery.tenantId, outcome,
+            });
+          }
         })
         .finally(() => {
           this.inFlight -= 1;
@@ -190,6 +237,14 @@ export class DeliveryPump {
     }
   }
 
+  /** Hands a claimed delivery back unsent, due again after `delayMs`; written with the next flush. */
+  private release(delivery: ClaimedDelivery['delivery'], now: Date, delayMs: number): void {
+    this.releases.push({
+      id: delivery.id, owner: delivery.leaseOwner ?? this.deps.owner, nextAttemptAt: new Date(now.getTime() + delayMs),
+    });
+    this.scheduleFlush();
+  }
+
   /** One attempt of one delivery; never rejects. Also used for test sends. */
   async attempt(claimed: ClaimedDelivery, webhook: ResolvedWebhook | undefined): Promise<AttemptReport> {
     const { delivery, body } = claimed;
@@ -197,12 +252,11 @@ export class DeliveryPump {
     const attemptNumber = delivery.attempts + 1;
     let result: SendResult;
     let loggedHeaders: Record<string, string> = {};
-    if (!webhook || !webhook.record.enabled || !webhook.secrets) {
+    if (!webhook || !webhook.secrets) {
       result = {
         outcome: 'webhook_unavailable', statusCode: null, durationMs: 0, responseExcerpt: null,
         errorMessage: !webhook ? 'The webhook was deleted'
-          : !webhook.secrets ? 'The webhook\'s stored secrets cannot be decrypted with the configured encryption keys'
-          : 'The webhook is disabled',
+          : 'The webhook\'s stored secrets cannot be decrypted with the configured encryption keys',
       };
     } else {
       try {
@@ -227,6 +281,7 @@ export class DeliveryPump {
     }
     return {
       result,
+      leaseExpiresAt: delivery.leaseExpiresAt,
       completion: {
         owner: delivery.leaseOwner ?? this.deps.owner,
         status: step.status,
@@ -246,11 +301,16 @@ export class DeliveryPump {
     this.webhooks.delete(id);
   }
 
-  async resolveWebhooks(ids: readonly string[]): Promise<Map<string, ResolvedWebhook>> {
+  /**
+   * The webhooks of `ids`, from a cache re-read every few seconds. `refreshDisabled` re-reads
+   * those cached as disabled: the store only hands out deliveries of enabled webhooks, so a
+   * cached "disabled" is stale, and trusting it would hand the deliveries straight back.
+   */
+  async resolveWebhooks(ids: readonly string[], { refreshDisabled = false } = {}): Promise<Map<string, ResolvedWebhook>> {
     const now = Date.now();
     const missing = [...new Set(ids)].filter((id) => {
       const cached = this.webhooks.get(id);
-      return !cached || now - cached.fetchedAt > WEBHOOK_CACHE_MS;
+      return !cached || now - cached.fetchedAt > WEBHOOK_CACHE_MS || (refreshDisabled && !cached.record.enabled);
     });
     if (missing.length > 0) {
       for (const id of missing) this.webhooks.delete(id);
@@ -265,6 +325,7 @@ export class DeliveryPump {
           });
         }
         this.webhooks.set(record.id, { record, secrets, fetchedAt: now });
+        this.deps.gate.knowRateLimit(record.id, record.rateLimitPerSecond);
       }
     }
     const out = new Map<string, ResolvedWebhook>();
@@ -277,28 +338,54 @@ export class DeliveryPump {
 
   private scheduleFlush(): void {
     if (this.flushTimer || this.flushing) return;
-    const delay = this.pending.length >= this.deps.options.batchSize ? 0 : FLUSH_DELAY_MS;
+    const delay = this.flushFailures > 0
+      ? Math.min(FLUSH_RETRY_MAX_MS, FLUSH_RETRY_MS * 2 ** (this.flushFailures - 1))
+      : this.pending.length >= this.deps.options.batchSize ? 0 : FLUSH_DELAY_MS;
     this.flushTimer = setTimeout(() => {
       this.flushTimer = null;
       this.flushing = this.flush().finally(() => {
         this.flushing = null;
-        if (this.pending.length > 0) this.scheduleFlush();
+        if (this.pending.length > 0 || this.releases.length > 0) this.scheduleFlush();
         this.settleIfIdle();
       });
     }, delay);
   }
 
+  /**
+   * Writes results (and releases) back in bulk. A failed write (a dropped connection, a
+   * database restart) is kept and tried again with backoff while the leases last: dropping
+   * it would have every one of those deliveries sent a second time when its lease ran out.
+   */
   private async flush(): Promise<void> {
     const reports = this.pending;
+    const releases = this.releases;
     this.pending = [];
+    this.releases = [];
     try {
       await this.deps.store.completeAttempts(reports.map((r) => r.completion));
+      await this.deps.store.releaseDeliveries(releases);
+      if (this.flushFailures > 0) this.deps.logger.info('Writing delivery results works again', { count: reports.length });
+      this.flushFailures = 0;
+    } catch (error) {
+      this.flushFailures += 1;
+      const now = this.deps.clock().getTime();
+      // Past its lease another worker may already have taken a delivery: its result is moot.
+      const live = (leaseEnd: Date | null | undefined) => !this.stopped && (leaseEnd?.getTime() ?? 0) > now;
+      const keep = reports.filter((r) => live(r.leaseExpiresAt));
+      if (this.flushFailures === 1 || keep.length < reports.length) {
+        this.deps.logger.error('Writing delivery results failed; retrying while their leases last', {
+          error: String(error), count: reports.length, given_up: reports.length - keep.length,
+        });
+      }
+      this.pending.unshift(...keep);
+      // A lost release costs nothing: the lease runs out and the delivery is due again.
+      if (!this.stopped) this.releases.unshift(...releases);
+      return;
+    }
+    try {
       await this.updateHealth(reports);
     } catch (error) {
-      // The deliveries stay leased; when the lease ends they are sent again (at least once).
-      this.deps.logger.error('Writing delivery results failed; the deliveries will be retried when their lease ends', {
-        error: String(error), count: reports.length,
-      });
+      this.deps.logger.error('Updating webhook health failed', { error: String(error) });
     }
   }
 

@@ -30,6 +30,8 @@ export interface EventRecorderDeps {
   announceToOtherWorkers: boolean;
   /** Called after deliveries were persisted, so a worker can start at once instead of at its next poll. */
   onDeliveriesRecorded: (count: number) => void;
+  /** Longest a record() or persist() waits for the store before rejecting (options.hookTimeoutMs). */
+  timeoutMs: number;
 }
 
 /**
@@ -43,15 +45,19 @@ export class EventRecorder {
     if (!this.deps.catalogue.has(type)) throw new UnknownEventTypeError(type);
     const now = this.deps.clock();
     const event = this.buildEvent(type, data, context, source, now);
+    // One deadline for the whole call (subscription lookup and write), so a stalled database
+    // can never hold a login longer than hookTimeoutMs.
+    const deadline = performance.now() + this.deps.timeoutMs;
     let webhooks: WebhookRecord[];
     try {
-      webhooks = (await this.deps.subscriptions.enabledWebhooks(context.tenantId)).filter((w) => matchesAny(w.events, type));
+      webhooks = (await withDeadline(this.deps.subscriptions.enabledWebhooks(context.tenantId), this.deps.timeoutMs))
+        .filter((w) => matchesAny(w.events, type));
     } catch (cause) {
       throw new EventNotRecordedError(type, cause);
     }
     const firstAttemptAt = new Date(now.getTime() + this.deps.firstAttemptDelayMs);
     const deliveries = webhooks.map((w) => newDelivery(event, w.id, now, { nextAttemptAt: firstAttemptAt }));
-    return this.persist(event, deliveries);
+    return this.persist(event, deliveries, Math.max(0, deadline - performance.now()));
   }
 
   /** Builds (does not store) the event record and its envelope body; also used by test sends. */
@@ -76,16 +82,40 @@ export class EventRecorder {
     };
   }
 
-  async persist(event: EventRecord, deliveries: DeliveryRecord[]): Promise<RecordedEvent> {
+  async persist(event: EventRecord, deliveries: DeliveryRecord[], timeoutMs = this.deps.timeoutMs): Promise<RecordedEvent> {
     let result;
     try {
-      result = await this.deps.store.recordEvent(event, deliveries, { announce: this.deps.announceToOtherWorkers });
+      const write = this.deps.store.recordEvent(event, deliveries, { announce: this.deps.announceToOtherWorkers });
+      result = await withDeadline(write, timeoutMs);
     } catch (cause) {
       throw new EventNotRecordedError(event.type, cause);
     }
     if (result.created && result.deliveryCount > 0) this.deps.onDeliveriesRecorded(result.deliveryCount);
     return { event_id: result.eventId, event_type: event.type, deliveries: result.deliveryCount, duplicate: !result.created };
   }
+}
+
+/** Raised when the store did not answer within the hook deadline. */
+export class StoreTimeoutError extends Error {
+  readonly code = 'store_timeout';
+  constructor(timeoutMs: number) {
+    super(`The store did not answer within ${timeoutMs} ms (hookTimeoutMs)`);
+    this.name = 'StoreTimeoutError';
+  }
+}
+
+/**
+ * Rejects with {@link StoreTimeoutError} if `work` has not settled within `ms`. The work itself
+ * goes on (a database call cannot be recalled); a late success is harmless because a retry
+ * with the same idempotency key writes nothing twice, and a late failure is swallowed.
+ */
+function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new StoreTimeoutError(ms)), ms);
+  });
+  work.catch(() => undefined);
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }
 
 export function newDelivery(event: EventRecord, webhookId: string, now: Date, overrides: Partial<DeliveryRecord> = {}): DeliveryRecord {

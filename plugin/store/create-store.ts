@@ -1,16 +1,21 @@
 import type mongoose from 'mongoose';
 import type pg from 'pg';
-import type { StorageOptions } from '../options.js';
+import type { Logger, StorageOptions } from '../options.js';
 import { MongoStore } from './mongo/mongo-store.js';
 import { PostgresStore } from './postgres/postgres-store.js';
 import type { WebhookStore } from './store-port.js';
 
 /** Picks the adapter the options name; the only place that knows both exist. */
-export function createStore(storage: StorageOptions): WebhookStore {
+export function createStore(storage: StorageOptions, logger: Logger, connectTimeoutMs: number): WebhookStore {
   if ('store' in storage) return storage.store;
+  // Connection errors nobody awaits are logged here: a dropped connection must never end the host.
+  const onConnectionError = (error: unknown, where: string) =>
+    logger.warn(`Database connection error (${where}); reconnecting`, { error: String(error) });
   if ('postgres' in storage) {
     const { pool, connectionString, tablePrefix } = storage.postgres;
-    return new PostgresStore({ pool: pool as pg.Pool | undefined, connectionString, tablePrefix });
+    return new PostgresStore({ pool: pool as pg.Pool | undefined, connectionString, tablePrefix, onConnectionError, connectTimeoutMs });
   }
-  return new MongoStore({ connection: storage.mongo.connection as mongoose.Connection, collectionPrefix: storage.mongo.collectionPrefix });
+  return new MongoStore({
+    connection: storage.mongo.connection as mongoose.Connection, collectionPrefix: storage.mongo.collectionPrefix, onConnectionError,
+  });
 }

@@ -25,6 +25,8 @@ export interface WebhookRecord {
   disabledAt: Date | null;
   /** Start of the current run of failed deliveries; null while healthy. */
   failingSince: Date | null;
+  /** Most requests per second to this webhook (per worker process); null for no limit. */
+  rateLimitPerSecond: number | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -33,7 +35,8 @@ export interface WebhookRecord {
 export type WebhookPatch = Partial<
   Pick<
     WebhookRecord,
-    'name' | 'description' | 'url' | 'events' | 'secrets' | 'enabled' | 'disabledReason' | 'disabledAt' | 'failingSince'
+    | 'name' | 'description' | 'url' | 'events' | 'secrets' | 'enabled' | 'disabledReason' | 'disabledAt' | 'failingSince'
+    | 'rateLimitPerSecond'
   >
 > & { updatedAt: Date };
 
@@ -81,7 +84,9 @@ export type AttemptOutcome =
   | 'tls'
   | 'blocked'
   | 'network'
-  | 'webhook_unavailable';
+  | 'webhook_unavailable'
+  /** Not an attempt: an operator discarded the delivery while it waited (a delivery's last outcome only). */
+  | 'discarded';
 
 export interface AttemptRecord {
   id: string;
@@ -112,7 +117,25 @@ export interface ClaimOptions {
   /** How long the claim stays exclusive; a crashed worker's claims become due again after it. */
   leaseMs: number;
   owner: string;
+  /**
+   * Most deliveries of one webhook this claim may take (its share of the worker), so the
+   * backlog of one webhook cannot fill a claim while others wait. Default: `limit`.
+   */
+  perWebhookLimit?: number;
+  /** Webhooks that may take fewer than `perWebhookLimit` now (requests in flight, circuit open, rate limit); 0 takes none. */
+  webhookLimits?: ReadonlyMap<string, number>;
 }
+
+/** A claimed delivery handed back unsent (circuit open, rate limit): its attempts are unchanged. */
+export interface DeliveryRelease {
+  id: string;
+  /** The claim's owner; a release by a worker that lost the lease is ignored. */
+  owner: string;
+  nextAttemptAt: Date;
+}
+
+/** What asking for a delivery to be sent again did. */
+export type RequeueResult = 'requeued' | 'in_flight' | 'not_found';
 
 /** The result of one attempt, written back in bulk by the worker that holds the lease. */
 export interface AttemptCompletion {
@@ -138,6 +161,8 @@ export interface DeliverySummary {
   succeeded: number;
   failed: number;
   pending: number;
+  /** Every pending delivery of the webhook, however old (those of a disabled webhook wait for it to be enabled). */
+  waiting: number;
   /** The delivery attempted most recently (greatest `lastAttemptAt`), however old; null when none was ever attempted. */
   last: { status: DeliveryStatus; statusCode: number | null; outcome: AttemptOutcome | null; at: Date } | null;
 }
@@ -216,9 +241,16 @@ export interface WebhookStore {
    */
   listenForNewWork?(onWork: () => void, onError: (error: unknown) => void): Promise<() => Promise<void>>;
 
-  /** Leases up to `limit` due pending deliveries, oldest due first, skipping ones leased by others. */
+  /**
+   * Leases up to `limit` due pending deliveries of enabled webhooks, skipping ones leased by
+   * others. Fair: each webhook takes at most its limit (see {@link ClaimOptions}), and when
+   * more is due than fits, webhooks take turns (each one's oldest due first) rather than the
+   * oldest backlog taking everything. Deliveries of disabled webhooks stay pending, unclaimed.
+   */
   claimDueDeliveries(options: ClaimOptions): Promise<ClaimedDelivery[]>;
-  /** Earliest nextAttemptAt among pending deliveries, so a worker knows when to look again. */
+  /** Gives claimed deliveries back unsent, due again at `nextAttemptAt`, their attempt count unchanged. */
+  releaseDeliveries(releases: readonly DeliveryRelease[]): Promise<void>;
+  /** Earliest nextAttemptAt among pending deliveries of enabled webhooks, so a worker knows when to look again. */
   nextDueAt(): Promise<Date | null>;
   /** Stores attempts and moves their deliveries on; a completion whose lease was lost is ignored. */
   completeAttempts(completions: readonly AttemptCompletion[]): Promise<void>;
@@ -246,11 +278,23 @@ export interface WebhookStore {
    * tenant's get zero counts and a null `last`.
    */
   summarizeDeliveries(tenantId: string, webhookIds: readonly string[], since: Date): Promise<Map<string, DeliverySummary>>;
-  /** Makes one delivery due now whatever its status; false when it does not exist. */
-  requeueDelivery(tenantId: string, id: string, now: Date): Promise<boolean>;
+  /**
+   * Makes one delivery due now whatever its status - unless an attempt of it is in flight
+   * (pending and leased until after `now`): sending it again then would send it twice.
+   */
+  requeueDelivery(tenantId: string, id: string, now: Date): Promise<RequeueResult>;
+  /**
+   * Marks every waiting (pending, not in flight) delivery of a webhook failed with last
+   * outcome `discarded`; an operator's explicit choice. Returns how many.
+   */
+  discardPendingDeliveries(tenantId: string, webhookId: string, now: Date): Promise<number>;
   /** Makes every failed delivery of a webhook created at or after `since` due now. */
   requeueFailedSince(tenantId: string, webhookId: string, since: Date, now: Date): Promise<number>;
 
-  /** Deletes records whose retention ended (not pending deliveries, nor events they need). */
+  /**
+   * Deletes records whose retention ended: attempts, finished deliveries, pending deliveries
+   * of disabled webhooks (they waited their whole retention), and events no delivery needs.
+   * Pending deliveries of enabled webhooks are kept.
+   */
   pruneExpired(now: Date): Promise<PruneResult>;
 }

@@ -233,9 +233,102 @@ export function storeContract(createStore: () => Promise<WebhookStore>): void {
       assert.equal(await store.requeueFailedSince('tenant-b', w.id, at(0), at(20_000)), 0);
       assert.equal((await store.findDelivery('tenant-a', made[0].id))?.status, 'failed');
       assert.equal((await store.findDelivery('tenant-a', made[1].id))?.status, 'pending');
-      assert.equal(await store.requeueDelivery('tenant-a', made[0].id, at(20_000)), true);
-      assert.equal(await store.requeueDelivery('tenant-b', made[0].id, at(20_000)), false);
+      assert.equal(await store.requeueDelivery('tenant-a', made[0].id, at(20_000)), 'requeued');
+      assert.equal(await store.requeueDelivery('tenant-b', made[0].id, at(20_000)), 'not_found');
+      assert.equal(await store.requeueDelivery('tenant-a', 'msg_missing', at(20_000)), 'not_found');
       assert.equal((await store.claimDueDeliveries({ now: at(20_000), limit: 10, leaseMs: 1000, owner: 'w2' })).length, 3);
+    });
+
+    it('does not requeue a delivery whose attempt is in flight, so it is never sent twice at once', async () => {
+      const { deliveries: [d] } = await seedEvent();
+      await store.claimDueDeliveries({ now: at(0), limit: 10, leaseMs: 10_000, owner: 'w1' });
+      assert.equal(await store.requeueDelivery('tenant-a', d.id, at(5_000)), 'in_flight');
+      assert.equal((await store.claimDueDeliveries({ now: at(5_000), limit: 10, leaseMs: 10_000, owner: 'w2' })).length, 0);
+      const held = await store.findDelivery('tenant-a', d.id);
+      assert.equal(held?.leaseOwner, 'w1', 'the running claim keeps its lease');
+      // Once the lease has run out the attempt is presumed dead and a retry goes ahead.
+      assert.equal(await store.requeueDelivery('tenant-a', d.id, at(10_001)), 'requeued');
+    });
+
+    it('takes turns between webhooks and caps each one, so one backlog cannot fill a claim', async () => {
+      const [big, small, other] = [webhookRecord({ name: 'big' }), webhookRecord({ name: 'small' }), webhookRecord({ tenantId: 'tenant-b' })];
+      for (const w of [big, small, other]) await store.insertWebhook(w);
+      const record = async (w: typeof big, n: number, from: number) => {
+        for (let i = 0; i < n; i += 1) {
+          const event = eventRecord({ tenantId: w.tenantId, createdAt: at(from + i) });
+          await store.recordEvent(event, [deliveryRecord(event, w)]);
+        }
+      };
+      await record(big, 30, 0); // the oldest backlog
+      await record(small, 3, 1_000);
+      await record(other, 3, 2_000);
+      const claimed = await store.claimDueDeliveries({ now: at(10_000), limit: 12, leaseMs: 60_000, owner: 'w', perWebhookLimit: 6 });
+      const count = (w: typeof big) => claimed.filter((c) => c.delivery.webhookId === w.id).length;
+      assert.equal(claimed.length, 12);
+      assert.deepEqual([count(big), count(small), count(other)], [6, 3, 3]);
+      // Round-robin order: each webhook's oldest before anyone's second.
+      assert.deepEqual(new Set(claimed.slice(0, 3).map((c) => c.delivery.webhookId)), new Set([big.id, small.id, other.id]));
+
+      // Per-webhook limits: 0 takes none (circuit open), n takes at most n.
+      await record(small, 2, 3_000);
+      const next = await store.claimDueDeliveries({
+        now: at(10_000), limit: 50, leaseMs: 60_000, owner: 'w', perWebhookLimit: 6, webhookLimits: new Map([[big.id, 0], [small.id, 1]]),
+      });
+      assert.deepEqual(next.map((c) => c.delivery.webhookId), [small.id]);
+    });
+
+    it('leaves the deliveries of a disabled webhook waiting, unclaimed, until it is enabled again', async () => {
+      const [paused, live] = [webhookRecord({ name: 'paused' }), webhookRecord({ name: 'live' })];
+      const { deliveries: [waiting] } = await seedEvent([paused, live]);
+      await store.updateWebhook(paused.tenantId, paused.id, { enabled: false, updatedAt: at(1) });
+      const claimed = await store.claimDueDeliveries({ now: at(0), limit: 10, leaseMs: 1000, owner: 'w' });
+      assert.deepEqual(claimed.map((c) => c.delivery.webhookId), [live.id]);
+      assert.equal((await store.findDelivery('tenant-a', waiting.id))?.status, 'pending');
+      assert.deepEqual(await store.nextDueAt(), at(1000), 'only the live webhook\'s lease counts as due work');
+      assert.equal((await store.summarizeDeliveries('tenant-a', [paused.id], at(0))).get(paused.id)?.waiting, 1);
+      await store.updateWebhook(paused.tenantId, paused.id, { enabled: true, updatedAt: at(2) });
+      assert.deepEqual(await store.nextDueAt(), at(0));
+      const resumed = await store.claimDueDeliveries({ now: at(0), limit: 10, leaseMs: 1000, owner: 'w' });
+      assert.deepEqual(resumed.map((c) => c.delivery.id), [waiting.id]);
+    });
+
+    it('gives claimed deliveries back unsent, attempts unchanged, for the lease holder only', async () => {
+      const { deliveries: [a, b] } = await seedEvent([webhookRecord(), webhookRecord()]);
+      await store.claimDueDeliveries({ now: at(0), limit: 10, leaseMs: 60_000, owner: 'w1' });
+      await store.releaseDeliveries([
+        { id: a.id, owner: 'w1', nextAttemptAt: at(5_000) },
+        { id: b.id, owner: 'someone-else', nextAttemptAt: at(5_000) },
+      ]);
+      const released = await store.findDelivery('tenant-a', a.id);
+      assert.equal(released?.status, 'pending');
+      assert.equal(released?.attempts, 0);
+      assert.equal(released?.leaseOwner, null);
+      assert.deepEqual(released?.nextAttemptAt, at(5_000));
+      assert.equal((await store.findDelivery('tenant-a', b.id))?.leaseOwner, 'w1', 'a lost lease releases nothing');
+      assert.equal((await store.claimDueDeliveries({ now: at(4_999), limit: 10, leaseMs: 1000, owner: 'w2' })).length, 0);
+      assert.deepEqual((await store.claimDueDeliveries({ now: at(5_000), limit: 10, leaseMs: 1000, owner: 'w2' })).map((c) => c.delivery.id), [a.id]);
+      await store.releaseDeliveries([]);
+    });
+
+    it('discards the waiting deliveries of one webhook on request, never one in flight or another tenant\'s', async () => {
+      const w = webhookRecord({ enabled: false });
+      await store.insertWebhook(w);
+      const made = [];
+      for (let i = 0; i < 3; i += 1) {
+        const event = eventRecord({ createdAt: at(i) });
+        const d = deliveryRecord(event, w);
+        await store.recordEvent(event, [d]);
+        made.push(d);
+      }
+      await store.updateWebhook(w.tenantId, w.id, { enabled: true, updatedAt: at(1) });
+      const [inFlight] = await store.claimDueDeliveries({ now: at(0), limit: 1, leaseMs: 60_000, owner: 'w' });
+      assert.equal(await store.discardPendingDeliveries('tenant-b', w.id, at(10)), 0);
+      assert.equal(await store.discardPendingDeliveries('tenant-a', w.id, at(10)), 2);
+      for (const d of made) {
+        const now = await store.findDelivery('tenant-a', d.id);
+        if (d.id === inFlight.delivery.id) assert.equal(now?.status, 'pending');
+        else assert.deepEqual([now?.status, now?.lastOutcome, now?.nextAttemptAt], ['failed', 'discarded', null]);
+      }
     });
   });
 
@@ -326,23 +419,23 @@ export function storeContract(createStore: () => Promise<WebhookStore>): void {
       const summaries = await store.summarizeDeliveries('tenant-a', [busy.id, calm.id, idle.id, foreign.id, busy.id], since);
       assert.deepEqual([...summaries.keys()].sort(), [busy.id, calm.id, idle.id, foreign.id].sort(), 'an entry for every id asked about');
       assert.deepEqual(summaries.get(busy.id), {
-        succeeded: 1, failed: 1, pending: 2,
+        succeeded: 1, failed: 1, pending: 2, waiting: 2,
         last: { status: 'failed', statusCode: null, outcome: 'timeout', at: at(50 * SECOND) },
       });
       assert.deepEqual(summaries.get(calm.id), {
-        succeeded: 1, failed: 0, pending: 0,
+        succeeded: 1, failed: 0, pending: 0, waiting: 0,
         last: { status: 'succeeded', statusCode: 204, outcome: 'success', at: at(12 * SECOND) },
       });
-      const nothing: DeliverySummary = { succeeded: 0, failed: 0, pending: 0, last: null };
+      const nothing: DeliverySummary = { succeeded: 0, failed: 0, pending: 0, waiting: 0, last: null };
       assert.deepEqual(summaries.get(idle.id), nothing);
       assert.deepEqual(summaries.get(foreign.id), nothing, 'another tenant\'s webhook shows nothing');
 
       // `since` bounds the counts only.
       assert.deepEqual(await store.summarizeDeliveries('tenant-a', [busy.id], at(35 * SECOND)), new Map<string, DeliverySummary>([[busy.id, {
-        succeeded: 0, failed: 0, pending: 1, last: { status: 'failed', statusCode: null, outcome: 'timeout', at: at(50 * SECOND) },
-      }]]));
+        succeeded: 0, failed: 0, pending: 1, waiting: 2, last: { status: 'failed', statusCode: null, outcome: 'timeout', at: at(50 * SECOND) },
+      }]]), '`waiting` counts every pending delivery, whenever created');
       assert.deepEqual(await store.summarizeDeliveries('tenant-b', [foreign.id, busy.id], since), new Map<string, DeliverySummary>([
-        [foreign.id, { succeeded: 0, failed: 1, pending: 0, last: { status: 'failed', statusCode: null, outcome: 'dns', at: at(55 * SECOND) } }],
+        [foreign.id, { succeeded: 0, failed: 1, pending: 0, waiting: 0, last: { status: 'failed', statusCode: null, outcome: 'dns', at: at(55 * SECOND) } }],
         [busy.id, nothing],
       ]));
       assert.equal((await store.summarizeDeliveries('tenant-a', [], since)).size, 0);
@@ -364,6 +457,20 @@ export function storeContract(createStore: () => Promise<WebhookStore>): void {
       assert.equal(await store.findEvent('tenant-a', old.id), null);
       assert.ok(await store.findEvent('tenant-a', stuck.id), 'an event with pending work is kept');
       assert.ok(await store.findDelivery('tenant-a', stuckDelivery.id));
+    });
+
+    it('prunes pending deliveries of a disabled webhook once their retention has passed', async () => {
+      const paused = webhookRecord({ enabled: false });
+      await store.insertWebhook(paused);
+      const old = eventRecord({ createdAt: at(0), expiresAt: at(1000) });
+      const fresh = eventRecord({ createdAt: at(0), expiresAt: at(9000) });
+      const oldDelivery = deliveryRecord(old, paused, { expiresAt: at(1000) });
+      const freshDelivery = deliveryRecord(fresh, paused, { expiresAt: at(9000) });
+      await store.recordEvent(old, [oldDelivery]);
+      await store.recordEvent(fresh, [freshDelivery]);
+      assert.deepEqual(await store.pruneExpired(at(2000)), { events: 1, deliveries: 1, attempts: 0 });
+      assert.equal(await store.findDelivery('tenant-a', oldDelivery.id), null);
+      assert.ok(await store.findDelivery('tenant-a', freshDelivery.id), 'still within retention: still waiting');
     });
   });
 }

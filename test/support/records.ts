@@ -9,7 +9,7 @@ export function webhookRecord(overrides: Partial<WebhookRecord> = {}): WebhookRe
   return {
     id: newId('wh'), tenantId: 'tenant-a', name: 'CRM', description: '', url: 'https://crm.example.com/hook',
     events: ['*'], notificationType: 'REST', secrets: 'v1.k1.iv.tag.ct', enabled: true, disabledReason: null,
-    disabledAt: null, failingSince: null, createdAt: now, updatedAt: now, ...overrides,
+    disabledAt: null, failingSince: null, rateLimitPerSecond: null, createdAt: now, updatedAt: now, ...overrides,
   };
 }
 

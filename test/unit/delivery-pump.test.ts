@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { DeliveryPump } from '../../plugin/delivery/delivery-pump.js';
+import { EndpointGate } from '../../plugin/delivery/endpoint-gate.js';
 import { DEFAULT_DELIVERY_OPTIONS } from '../../plugin/options.js';
 import type { WebhookStore } from '../../plugin/store/store-port.js';
 
@@ -11,6 +12,7 @@ function pump(): DeliveryPump {
   return new DeliveryPump({
     store: emptyStore, box: {} as never, sender: {} as never, options: { ...DEFAULT_DELIVERY_OPTIONS }, logger: quiet,
     clock: () => new Date(), random: Math.random, owner: 'test', onWebhookDisabled: () => undefined,
+    gate: new EndpointGate({ maxInFlight: 32, breaker: { threshold: 5, cooldownMs: 30_000 } }),
   });
 }
 

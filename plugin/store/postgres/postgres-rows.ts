@@ -8,6 +8,7 @@ export function toWebhook(r: Row): WebhookRecord {
     id: r.id, tenantId: r.tenant_id, name: r.name, description: r.description, url: r.url, events: r.events,
     notificationType: r.notification_type, secrets: r.secrets, enabled: r.enabled,
     disabledReason: r.disabled_reason, disabledAt: r.disabled_at, failingSince: r.failing_since,
+    rateLimitPerSecond: r.rate_limit_per_second ?? null,
     createdAt: r.created_at, updatedAt: r.updated_at,
   };
 }

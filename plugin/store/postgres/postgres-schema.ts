@@ -21,6 +21,8 @@ CREATE TABLE IF NOT EXISTS ${t('webhooks')} (
   created_at timestamptz NOT NULL,
   updated_at timestamptz NOT NULL
 );
+-- Added after the first release: ALTER keeps existing databases in step.
+ALTER TABLE ${t('webhooks')} ADD COLUMN IF NOT EXISTS rate_limit_per_second integer;
 CREATE INDEX IF NOT EXISTS ${t('webhooks_tenant')} ON ${t('webhooks')} (tenant_id, created_at, id);
 
 CREATE TABLE IF NOT EXISTS ${t('events')} (
@@ -56,6 +58,8 @@ CREATE TABLE IF NOT EXISTS ${t('deliveries')} (
 );
 -- The queue: only pending rows are in this index, so claims stay fast however long the log grows.
 CREATE INDEX IF NOT EXISTS ${t('deliveries_due')} ON ${t('deliveries')} (next_attempt_at) WHERE status = 'pending';
+-- Fair claims and pause: each enabled webhook's due deliveries, found without reading other webhooks' backlogs.
+CREATE INDEX IF NOT EXISTS ${t('deliveries_webhook_due')} ON ${t('deliveries')} (webhook_id, next_attempt_at) WHERE status = 'pending';
 CREATE INDEX IF NOT EXISTS ${t('deliveries_log')} ON ${t('deliveries')} (tenant_id, webhook_id, created_at DESC, id DESC);
 -- A webhook's last attempted delivery (admin health), found in one probe however long the log is.
 CREATE INDEX IF NOT EXISTS ${t('deliveries_last_attempt')} ON ${t('deliveries')} (tenant_id, webhook_id, last_attempt_at DESC, id DESC)

@@ -1,5 +1,6 @@
 import pg from 'pg';
-import { PostgresBackend } from '@agendajs/postgres-backend';
+import { PostgresBackend, PostgresNotificationChannel } from '@agendajs/postgres-backend';
+import type { AgendaBackend } from 'agenda';
 import type {
   AttemptCompletion,
   AttemptRecord,
@@ -7,11 +8,13 @@ import type {
   ClaimedDelivery,
   DeliveryQuery,
   DeliveryRecord,
+  DeliveryRelease,
   DeliverySummary,
   EventRecord,
   PruneResult,
   RecordEventOptions,
   RecordEventResult,
+  RequeueResult,
   WebhookPatch,
   WebhookRecord,
   WebhookStore,
@@ -25,6 +28,13 @@ export interface PostgresStoreOptions {
   connectionString?: string;
   /** Prefix of every table the plugin creates, Agenda's included. Default `webhook_`. */
   tablePrefix?: string;
+  /**
+   * Told about connection errors that no query is waiting for (a backend terminated while
+   * idle, a server restart): logged, never thrown, so they cannot crash the host.
+   */
+  onConnectionError?: (error: unknown, where: string) => void;
+  /** Longest wait for a connection from a pool the store owns, in ms. Default 5000. */
+  connectTimeoutMs?: number;
 }
 
 const WEBHOOK_COLUMNS: Record<keyof Omit<WebhookPatch, 'updatedAt'>, string> = {
@@ -37,6 +47,7 @@ const WEBHOOK_COLUMNS: Record<keyof Omit<WebhookPatch, 'updatedAt'>, string> = {
   disabledReason: 'disabled_reason',
   disabledAt: 'disabled_at',
   failingSince: 'failing_since',
+  rateLimitPerSecond: 'rate_limit_per_second',
 };
 
 /** Arbitrary constant: serialises concurrent `init()` calls from several processes. */
@@ -47,17 +58,31 @@ export class PostgresStore implements WebhookStore {
   private readonly pool: pg.Pool;
   private readonly ownsPool: boolean;
   private readonly prefix: string;
+  private readonly onConnectionError: (error: unknown, where: string) => void;
 
   constructor(options: PostgresStoreOptions) {
     if (options.pool) {
       this.pool = options.pool;
       this.ownsPool = false;
     } else if (options.connectionString) {
-      this.pool = new pg.Pool({ connectionString: options.connectionString, max: 10 });
+      this.pool = new pg.Pool({
+        connectionString: options.connectionString,
+        max: 10,
+        // Never wait forever for a connection while the server is gone; notice a dead peer
+        // (failover, cut network) through TCP keepalive rather than at the next query.
+        connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+        keepAlive: true,
+      });
       this.ownsPool = true;
     } else {
       throw new Error('PostgresStore needs a pool or a connectionString');
     }
+    this.onConnectionError = options.onConnectionError ?? (() => undefined);
+    // An idle pooled client whose backend dies (pg_terminate_backend, a restart, an idle-
+    // connection killer) makes the pool emit 'error'; with no listener that is an uncaught
+    // exception that ends the host. The pool drops the broken client by itself. A host's own
+    // pool gets this listener too: the plugin's clients live in it.
+    this.pool.on('error', (error) => this.onConnectionError(error, 'idle pooled connection'));
     this.prefix = options.tablePrefix ?? 'webhook_';
     if (!/^[a-z_][a-z0-9_]{0,30}$/.test(this.prefix)) throw new Error(`Invalid table prefix "${this.prefix}"`);
   }
@@ -90,22 +115,44 @@ export class PostgresStore implements WebhookStore {
     if (this.ownsPool) await this.pool.end();
   }
 
-  createAgendaBackend(): PostgresBackend {
-    return new PostgresBackend({
+  createAgendaBackend(): AgendaBackend {
+    const channelName = `${this.prefix}agenda_jobs`;
+    // Agenda's own LISTEN channel, built here rather than by PostgresBackend because the
+    // backend's gives up after 10 reconnection attempts (about 80 s: any longer outage would
+    // leave it dead for good) and emits 'error' on an EventEmitter nobody listens to, which
+    // crashed the host when its connection was terminated. This one retries for ever, at most
+    // 2 s apart, so it is back within seconds of the database.
+    const channel = new PostgresNotificationChannel({
+      pool: this.pool,
+      channelName,
+      reconnect: { enabled: true, maxAttempts: Number.POSITIVE_INFINITY, initialDelayMs: 100, maxDelayMs: 2_000 },
+    });
+    channel.on('error', (error: unknown) => this.onConnectionError(error, 'Agenda notification channel'));
+    const backend = new PostgresBackend({
       pool: this.pool,
       tableName: `${this.prefix}agenda_jobs`,
       logTableName: `${this.prefix}agenda_logs`,
-      channelName: `${this.prefix}agenda_jobs`,
+      channelName,
+      disableNotifications: true,
     });
+    return {
+      name: backend.name,
+      get repository() { return backend.repository; },
+      get logger() { return backend.logger; },
+      get ownsConnection() { return backend.ownsConnection; },
+      notificationChannel: channel,
+      connect: () => backend.connect(),
+      disconnect: () => backend.disconnect(),
+    };
   }
 
   async insertWebhook(w: WebhookRecord): Promise<void> {
     await this.pool.query(
       `INSERT INTO ${this.table('webhooks')} (id, tenant_id, name, description, url, events, notification_type, secrets,
-        enabled, disabled_reason, disabled_at, failing_since, created_at, updated_at)
-       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)`,
+        enabled, disabled_reason, disabled_at, failing_since, rate_limit_per_second, created_at, updated_at)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)`,
       [w.id, w.tenantId, w.name, w.description, w.url, JSON.stringify(w.events), w.notificationType, w.secrets,
-        w.enabled, w.disabledReason, w.disabledAt, w.failingSince, w.createdAt, w.updatedAt],
+        w.enabled, w.disabledReason, w.disabledAt, w.failingSince, w.rateLimitPerSecond, w.createdAt, w.updatedAt],
     );
   }
 
@@ -272,28 +319,56 @@ export class PostgresStore implements WebhookStore {
     return 0;
   }
 
-  async claimDueDeliveries({ now, limit, leaseMs, owner }: ClaimOptions): Promise<ClaimedDelivery[]> {
-    // A claim pushes next_attempt_at past the lease: the row leaves the due set for everyone
-    // else, and comes back by itself if this worker dies before writing a result.
-    // SKIP LOCKED lets concurrent workers take disjoint batches without waiting on each other.
+  async claimDueDeliveries({ now, limit, leaseMs, owner, perWebhookLimit, webhookLimits }: ClaimOptions): Promise<ClaimedDelivery[]> {
+    // Per enabled webhook (a LATERAL probe of its own due index), at most its limit of its
+    // oldest due deliveries; then the claim takes them round-robin (every webhook's first,
+    // then every webhook's second, ...) up to `limit`. A claim pushes next_attempt_at past the
+    // lease: the row leaves the due set for everyone else, and comes back by itself if this
+    // worker dies before writing a result. SKIP LOCKED lets concurrent workers take disjoint
+    // batches without waiting on each other.
     const leaseUntil = new Date(now.getTime() + leaseMs);
+    const limits = [...(webhookLimits ?? new Map<string, number>())];
     const { rows } = await this.pool.query(
-      `WITH due AS (
-         SELECT id FROM ${this.table('deliveries')}
-         WHERE status = 'pending' AND next_attempt_at <= $1
-         ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+      `WITH limits AS (SELECT * FROM unnest($5::text[], $6::int[]) AS l(webhook_id, room)),
+       hooks AS (
+         SELECT w.id, coalesce(l.room, $7) AS room FROM ${this.table('webhooks')} w
+         LEFT JOIN limits l ON l.webhook_id = w.id
+         WHERE w.enabled AND coalesce(l.room, $7) > 0),
+       due AS (
+         SELECT x.id, x.next_attempt_at, row_number() OVER (PARTITION BY x.webhook_id ORDER BY x.next_attempt_at) AS turn
+         FROM hooks h CROSS JOIN LATERAL (
+           SELECT d.id, d.webhook_id, d.next_attempt_at FROM ${this.table('deliveries')} d
+           WHERE d.webhook_id = h.id AND d.status = 'pending' AND d.next_attempt_at <= $1
+           ORDER BY d.next_attempt_at LIMIT h.room FOR UPDATE SKIP LOCKED) x),
+       taken AS (SELECT id, next_attempt_at, turn FROM due ORDER BY turn, next_attempt_at LIMIT $2)
        UPDATE ${this.table('deliveries')} d
        SET lease_owner = $3, lease_expires_at = $4, next_attempt_at = $4, updated_at = $1
-       FROM due, ${this.table('events')} e
-       WHERE d.id = due.id AND e.id = d.event_id
-       RETURNING d.*, e.body AS event_body`,
-      [now, limit, owner, leaseUntil]);
+       FROM taken, ${this.table('events')} e
+       WHERE d.id = taken.id AND e.id = d.event_id
+       RETURNING d.*, e.body AS event_body, taken.turn, taken.next_attempt_at AS due_at`,
+      [now, limit, owner, leaseUntil, limits.map(([id]) => id), limits.map(([, room]) => Math.max(0, room)),
+        Math.max(0, perWebhookLimit ?? limit)]);
+    rows.sort((a, b) => Number(a.turn) - Number(b.turn) || a.due_at.getTime() - b.due_at.getTime());
     return rows.map((row) => ({ delivery: toDelivery(row), body: row.event_body as string }));
   }
 
+  async releaseDeliveries(releases: readonly DeliveryRelease[]): Promise<void> {
+    if (releases.length === 0) return;
+    await this.pool.query(
+      `UPDATE ${this.table('deliveries')} d
+       SET next_attempt_at = r.next_attempt_at, lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+       FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS r(id, owner, next_attempt_at)
+       WHERE d.id = r.id AND d.lease_owner = r.owner AND d.status = 'pending'`,
+      [releases.map((r) => r.id), releases.map((r) => r.owner), releases.map((r) => r.nextAttemptAt)]);
+  }
+
   async nextDueAt(): Promise<Date | null> {
+    // One probe per enabled webhook: a disabled webhook's backlog is never read.
     const { rows } = await this.pool.query(
-      `SELECT min(next_attempt_at) AS at FROM ${this.table('deliveries')} WHERE status = 'pending'`);
+      `SELECT min(x.at) AS at FROM ${this.table('webhooks')} w CROSS JOIN LATERAL (
+         SELECT d.next_attempt_at AS at FROM ${this.table('deliveries')} d
+         WHERE d.webhook_id = w.id AND d.status = 'pending' ORDER BY d.next_attempt_at LIMIT 1) x
+       WHERE w.enabled`);
     return rows[0].at ?? null;
   }
 
@@ -397,11 +472,15 @@ export class PostgresStore implements WebhookStore {
                 count(*) FILTER (WHERE status = 'pending')::int AS pending
          FROM ${this.table('deliveries')}
          WHERE tenant_id = $1 AND webhook_id = ANY($2) AND created_at >= $3
-         GROUP BY webhook_id)
+         GROUP BY webhook_id),
+       waiting AS (
+         SELECT webhook_id, count(*)::int AS n FROM ${this.table('deliveries')}
+         WHERE tenant_id = $1 AND webhook_id = ANY($2) AND status = 'pending' GROUP BY webhook_id)
        SELECT ids.webhook_id, coalesce(c.succeeded, 0) AS succeeded, coalesce(c.failed, 0) AS failed,
-              coalesce(c.pending, 0) AS pending, l.status AS last_status, l.last_status_code, l.last_outcome, l.last_attempt_at
+              coalesce(c.pending, 0) AS pending, coalesce(wt.n, 0) AS waiting, l.status AS last_status, l.last_status_code, l.last_outcome, l.last_attempt_at
        FROM ids
        LEFT JOIN counts c ON c.webhook_id = ids.webhook_id
+       LEFT JOIN waiting wt ON wt.webhook_id = ids.webhook_id
        LEFT JOIN LATERAL (
          SELECT d.status, d.last_status_code, d.last_outcome, d.last_attempt_at
          FROM ${this.table('deliveries')} d
@@ -411,7 +490,7 @@ export class PostgresStore implements WebhookStore {
       [tenantId, [...webhookIds], since]);
     for (const r of rows) {
       summaries.set(r.webhook_id, {
-        succeeded: r.succeeded, failed: r.failed, pending: r.pending,
+        succeeded: r.succeeded, failed: r.failed, pending: r.pending, waiting: r.waiting,
         last: r.last_attempt_at
           ? { status: r.last_status, statusCode: r.last_status_code, outcome: r.last_outcome, at: r.last_attempt_at }
           : null,
@@ -420,12 +499,29 @@ export class PostgresStore implements WebhookStore {
     return summaries;
   }
 
-  async requeueDelivery(tenantId: string, id: string, now: Date): Promise<boolean> {
+  async requeueDelivery(tenantId: string, id: string, now: Date): Promise<RequeueResult> {
+    // The in-flight check and the update are one statement, so no claim can slip between them.
+    const { rows } = await this.pool.query(
+      `WITH target AS (SELECT id, status = 'pending' AND lease_expires_at > $3 AS in_flight
+                       FROM ${this.table('deliveries')} WHERE tenant_id = $1 AND id = $2),
+       upd AS (
+         UPDATE ${this.table('deliveries')} d
+         SET status = 'pending', next_attempt_at = $3, lease_owner = NULL, lease_expires_at = NULL, updated_at = $3
+         FROM target WHERE d.id = target.id AND NOT target.in_flight RETURNING d.id)
+       SELECT (SELECT in_flight FROM target) AS in_flight, (SELECT count(*) FROM upd)::int AS updated`,
+      [tenantId, id, now]);
+    if (rows[0].in_flight === null) return 'not_found';
+    return rows[0].updated > 0 ? 'requeued' : 'in_flight';
+  }
+
+  async discardPendingDeliveries(tenantId: string, webhookId: string, now: Date): Promise<number> {
     const { rowCount } = await this.pool.query(
       `UPDATE ${this.table('deliveries')}
-       SET status = 'pending', next_attempt_at = $3, lease_owner = NULL, lease_expires_at = NULL, updated_at = $3
-       WHERE tenant_id = $1 AND id = $2`, [tenantId, id, now]);
-    return (rowCount ?? 0) > 0;
+       SET status = 'failed', next_attempt_at = NULL, last_outcome = 'discarded', updated_at = $3
+       WHERE tenant_id = $1 AND webhook_id = $2 AND status = 'pending'
+         AND (lease_expires_at IS NULL OR lease_expires_at <= $3)`,
+      [tenantId, webhookId, now]);
+    return rowCount ?? 0;
   }
 
   async requeueFailedSince(tenantId: string, webhookId: string, since: Date, now: Date): Promise<number> {
@@ -440,7 +536,8 @@ export class PostgresStore implements WebhookStore {
   async pruneExpired(now: Date): Promise<PruneResult> {
     const attempts = await this.pool.query(`DELETE FROM ${this.table('attempts')} WHERE expires_at < $1`, [now]);
     const deliveries = await this.pool.query(
-      `DELETE FROM ${this.table('deliveries')} WHERE expires_at < $1 AND status <> 'pending'`, [now]);
+      `DELETE FROM ${this.table('deliveries')} WHERE expires_at < $1 AND (status <> 'pending'
+         OR webhook_id IN (SELECT id FROM ${this.table('webhooks')} WHERE NOT enabled))`, [now]);
     const events = await this.pool.query(
       `DELETE FROM ${this.table('events')} e WHERE e.expires_at < $1
        AND NOT EXISTS (SELECT 1 FROM ${this.table('deliveries')} d WHERE d.event_id = e.id)`, [now]);

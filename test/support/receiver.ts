@@ -25,7 +25,8 @@ export class TestReceiver {
   private server: Server | null = null;
   url = '';
 
-  async start(): Promise<this> {
+  /** Listens on 127.0.0.1, on `port` when given (a webhook may already point there), else on a free one. */
+  async start(port = 0): Promise<this> {
     this.server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -44,7 +45,7 @@ export class TestReceiver {
       });
     });
     this.server.keepAliveTimeout = 1000;
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this;
   }

@@ -145,7 +145,8 @@ describe('manifest.json', () => {
         { ...DEFAULT_DELIVERY_OPTIONS },
       );
       assert.deepEqual(resolved.delivery, { ...DEFAULT_DELIVERY_OPTIONS });
-      assert.deepEqual({ allow: egress.allow.default, httpsOnly: egress.httpsOnly.default }, resolved.egress);
+      assert.deepEqual({ allow: egress.allow.default, httpsOnly: egress.httpsOnly.default, dnsServers: egress.dnsServers.default }, resolved.egress);
+      assert.equal(top.hookTimeoutMs.default, resolved.hookTimeoutMs);
       assert.equal(top.defaultTenantId.default, resolved.defaultTenantId);
       assert.deepEqual(top.customEventTypes.default, resolved.customEventTypes);
       assert.equal(top.maxEventBytes.default, resolved.maxEventBytes);

@@ -5,6 +5,7 @@ import { DeliveryOperations } from './delivery/delivery-operations.js';
 import { DeliveryPump } from './delivery/delivery-pump.js';
 import { DeliveryWorker } from './delivery/delivery-worker.js';
 import { EndpointGate } from './delivery/endpoint-gate.js';
+import { createHostResolver } from './delivery/host-resolver.js';
 import { HttpSender } from './delivery/http-sender.js';
 import { InvalidOptionsError, PluginStoppedError } from './errors.js';
 import { CatalogueError, EventCatalogue, type CustomEventTypeInput } from './events/catalogue.js';
@@ -60,7 +61,10 @@ export function createWebhooksPlugin(input: WebhooksPluginOptions): WebhooksPlug
   const owner = options.workerName ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const egress = { allow: options.egress.allow, httpsOnly: options.egress.httpsOnly };
   const sender = new HttpSender({
-    agents: createGuardedAgents(egress, { maxSockets: delivery.concurrency, maxFreeSockets: 256 }),
+    // Host names resolve through c-ares with their own deadline, never queueing on the
+    // thread pool the host's file and crypto work share (see host-resolver.ts).
+    agents: createGuardedAgents(egress, { maxSockets: delivery.concurrency, maxFreeSockets: 256 },
+      createHostResolver({ timeoutMs: delivery.dnsTimeoutMs, servers: options.egress.dnsServers })),
     egress,
     timeoutMs: delivery.timeoutMs,
     connectTimeoutMs: delivery.connectTimeoutMs,

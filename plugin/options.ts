@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import Joi from 'joi';
 import { InvalidOptionsError } from './errors.js';
 import type { EncryptionKey } from './security/secret-box.js';
@@ -141,6 +142,13 @@ const consoleLogger: Logger = {
 };
 
 const ms = Joi.number().integer().min(0);
+
+/** `ip`, `ip:port` or `[ipv6]:port`, as c-ares' setServers() takes them. */
+function isDnsServer(value: string): boolean {
+  const bracketed = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(value);
+  const [host, port] = bracketed ? [bracketed[1], bracketed[2]] : isIP(value) ? [value, undefined] : value.split(/:(?=\d+$)/);
+  return isIP(host ?? '') !== 0 && (port === undefined || (Number(port) > 0 && Number(port) < 65_536));
+}
 const base64Key = Joi.string()
   .base64()
   .custom((value, helpers) => (Buffer.from(value, 'base64').length === 32 ? value : helpers.error('any.invalid')))
@@ -195,7 +203,8 @@ const schema = Joi.object({
   egress: Joi.object({
     allow: Joi.array().items(Joi.string().min(1).max(255)).default([]),
     httpsOnly: Joi.boolean().default(false),
-    dnsServers: Joi.array().items(Joi.string().min(1).max(100)).max(10).default([]),
+    dnsServers: Joi.array().items(Joi.string().custom((value, helpers) => (isDnsServer(value) ? value : helpers.error('any.invalid')))
+      .message('{{#label}} must be an IP address, optionally with a port (e.g. "10.0.0.2" or "127.0.0.1:5353")')).max(10).default([]),
   }).default({}),
   logger: Joi.object({ info: Joi.function().required(), warn: Joi.function().required(), error: Joi.function().required() }).unknown(true),
   clock: Joi.function().arity(0),
@@ -218,13 +227,16 @@ export function resolveOptions(input: unknown): ResolvedOptions {
       { path: 'delivery.leaseMs', message: 'must be greater than delivery.timeoutMs' },
     ]);
   }
-  if (value.delivery.connectTimeoutMs === undefined) {
-    // The default must not outlast a short request timeout (tests, impatient hosts).
-    delivery.connectTimeoutMs = Math.min(DEFAULT_DELIVERY_OPTIONS.connectTimeoutMs, delivery.timeoutMs);
-  } else if (delivery.connectTimeoutMs > delivery.timeoutMs) {
-    throw new InvalidOptionsError('Invalid webhooks plugin options: "delivery.connectTimeoutMs" must not exceed "delivery.timeoutMs"', [
-      { path: 'delivery.connectTimeoutMs', message: 'must not exceed delivery.timeoutMs' },
-    ]);
+  // Connecting and resolving are parts of the request: their limits must not outlast it (else a
+  // slow name or connect would be logged as a request timeout). Defaults shrink to fit.
+  for (const part of ['connectTimeoutMs', 'dnsTimeoutMs'] as const) {
+    if (value.delivery[part] === undefined) {
+      delivery[part] = Math.min(DEFAULT_DELIVERY_OPTIONS[part], delivery.timeoutMs);
+    } else if (delivery[part] > delivery.timeoutMs) {
+      throw new InvalidOptionsError(`Invalid webhooks plugin options: "delivery.${part}" must not exceed "delivery.timeoutMs"`, [
+        { path: `delivery.${part}`, message: 'must not exceed delivery.timeoutMs' },
+      ]);
+    }
   }
   // Joi does not validate (or fill in) a default object, so nested defaults are applied here.
   const egress: EgressOptions = { allow: [], httpsOnly: false, dnsServers: [], ...value.egress };

@@ -37,6 +37,8 @@ export interface AttemptReport {
   result: SendResult;
   /** The claim's lease end: past it, writing the result back is pointless. */
   leaseExpiresAt: Date | null;
+  /** The request was aborted by shutdown: the delivery goes back unsent instead. */
+  abandoned?: boolean;
 }
 
 /** Webhook settings are re-read this often, so edits and disables reach a busy pump quickly. */
@@ -45,6 +47,12 @@ const WEBHOOK_CACHE_MS = 2_000;
 const COALESCE_CLAIMS_MS = 5;
 /** Results are written back in bulk at most this long after the attempt ended. */
 const FLUSH_DELAY_MS = 50;
+/**
+ * How long stop() lets requests in flight finish before aborting them. A receiver that hangs
+ * would otherwise hold the host's shutdown for the whole request timeout; an aborted
+ * delivery is handed back unsent and goes out again (it may have been received: at least once).
+ */
+const DRAIN_GRACE_MS = 5_000;
 /** A failed write-back is tried again after this long, doubling up to FLUSH_RETRY_MAX_MS. */
 const FLUSH_RETRY_MS = 100;
 const FLUSH_RETRY_MAX_MS = 2_000;
@@ -66,6 +74,7 @@ export class DeliveryPump {
   private flushFailures = 0;
   private claimFailing = false;
   private flushing: Promise<void> | null = null;
+  private readonly shutdown = new AbortController();
   private flushTimer: NodeJS.Timeout | null = null;
   private pokeTimer: NodeJS.Timeout | null = null;
   private idleWaiters: Array<() => void> = [];
@@ -133,7 +142,12 @@ export class DeliveryPump {
       // The cancelled claim may have been all that kept a run() waiting: release it too.
       this.settleIfIdle();
     }
-    await this.idle();
+    const abort = setTimeout(() => this.shutdown.abort(), DRAIN_GRACE_MS);
+    try {
+      await this.idle();
+    } finally {
+      clearTimeout(abort);
+    }
   }
 
   private idle(): Promise<void> {
@@ -210,6 +224,10 @@ export class DeliveryPump {
       this.inFlight += 1;
       void this.attempt(claimed, webhook)
         .then((report) => {
+          if (report.abandoned) {
+            this.release(delivery, this.deps.clock(), 0);
+            return 'success' as const; // not the endpoint's fault: neutral for the breaker
+          }
           this.pending.push(report);
           this.scheduleFlush();
           return report.result.outcome;
@@ -262,13 +280,16 @@ export class DeliveryPump {
       try {
         const request = buildDeliveryRequest({ deliveryId: delivery.id, eventType: delivery.eventType, body, secrets: webhook.secrets, now });
         loggedHeaders = request.loggedHeaders;
-        result = await this.deps.sender.send(webhook.record.url, request.headers, body);
+        result = await this.deps.sender.send(webhook.record.url, request.headers, body, this.shutdown.signal);
       } catch (error) {
         result = { outcome: 'network', statusCode: null, durationMs: 0, responseExcerpt: null, errorMessage: String(error).slice(0, 500) };
       }
     }
     const { retryScheduleMs, jitter, maxRetryAfterMs, retentionMs } = this.deps.options;
-    const step = result.outcome === 'webhook_unavailable'
+    // Aborted by shutdown: no verdict on the endpoint (no retry step, no disable).
+    const abandoned = this.shutdown.signal.aborted && result.outcome !== 'success';
+    const step = abandoned ? { status: 'pending' as const, nextAttemptAt: now }
+      : result.outcome === 'webhook_unavailable'
       ? { status: 'failed' as const, nextAttemptAt: null }
       : decideNextStep(result, attemptNumber, { schedule: retryScheduleMs, jitter, maxRetryAfterMs }, this.deps.clock(), this.deps.random);
     if ('disableWebhook' in step && step.disableWebhook && webhook) {
@@ -281,6 +302,7 @@ export class DeliveryPump {
     }
     return {
       result,
+      abandoned,
       leaseExpiresAt: delivery.leaseExpiresAt,
       completion: {
         owner: delivery.leaseOwner ?? this.deps.owner,

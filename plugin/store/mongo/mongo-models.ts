@@ -70,10 +70,14 @@ export function webhookSchema() {
     disabledReason: { type: String, default: null },
     disabledAt: { type: Date, default: null },
     failingSince: { type: Date, default: null },
+    // Added after the first release; older documents lack it and read as null.
+    rateLimitPerSecond: { type: Number, default: null },
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
   }, SCHEMA_OPTIONS);
   schema.index({ tenantId: 1, createdAt: 1, _id: 1 }, { name: 'webhooks_tenant' });
+  // The disabled webhooks' ids, which every claim and nextDueAt() leave out: a covered scan.
+  schema.index({ enabled: 1, _id: 1 }, { name: 'webhooks_enabled' });
   return schema;
 }
 
@@ -113,6 +117,10 @@ export function deliverySchema() {
   }, SCHEMA_OPTIONS);
   // The queue: only pending deliveries are in this index, however long the log grows.
   schema.index({ nextAttemptAt: 1 }, { name: 'deliveries_due', partialFilterExpression: { status: 'pending' } });
+  // One webhook's pending deliveries by due time: the waiting count, discards, and claims that
+  // leave webhooks out by id (`$nin` becomes index bounds that skip a paused webhook's backlog
+  // instead of reading it). Not partial: `status` leads each webhook's range instead.
+  schema.index({ webhookId: 1, status: 1, nextAttemptAt: 1 }, { name: 'deliveries_webhook_due' });
   schema.index({ tenantId: 1, webhookId: 1, createdAt: -1, _id: -1 }, { name: 'deliveries_log' });
   schema.index({ eventId: 1 }, { name: 'deliveries_event' });
   // A webhook's last attempted delivery (admin health): the $sort + $group/$first of

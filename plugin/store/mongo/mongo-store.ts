@@ -1,20 +1,19 @@
-import { randomBytes } from 'node:crypto';
 import type mongoose from 'mongoose';
 import type { Db } from 'mongodb';
 import { MongoBackend } from '@agendajs/mongo-backend';
 import type {
   AttemptCompletion,
-  AttemptOutcome,
   AttemptRecord,
   ClaimOptions,
   ClaimedDelivery,
   DeliveryQuery,
   DeliveryRecord,
-  DeliveryStatus,
+  DeliveryRelease,
   DeliverySummary,
   EventRecord,
   PruneResult,
   RecordEventResult,
+  RequeueResult,
   WebhookPatch,
   WebhookRecord,
   WebhookStore,
@@ -30,6 +29,9 @@ import {
   toWebhookDoc,
   toWebhookRecord,
 } from './mongo-documents.js';
+import { MongoDeliveryQueue } from './mongo-delivery-queue.js';
+import { summarizeDeliveries } from './mongo-delivery-summary.js';
+import { insertIgnoringDuplicates, isDuplicateKeyError } from './mongo-duplicate-keys.js';
 import { DEFAULT_COLLECTION_PREFIX, type MongoModels, registerMongoModels } from './mongo-models.js';
 
 export interface MongoStoreOptions {
@@ -37,20 +39,16 @@ export interface MongoStoreOptions {
   connection: mongoose.Connection;
   /** Prefix of every collection the plugin creates, Agenda's included. Default `webhook_`. */
   collectionPrefix?: string;
+  /** Told about connection errors no operation is waiting for; logged, never thrown. */
+  onConnectionError?: (error: unknown, where: string) => void;
 }
 
-/**
- * How many find-then-claim rounds one `claimDueDeliveries` call may run. A round only repeats
- * when concurrent claimers took some of its candidates, so a few rounds are plenty; the bound
- * keeps one call short however busy the queue is.
- */
-const MAX_CLAIM_ROUNDS = 10;
 /** What `updateWebhook` may change besides `updatedAt` (other keys of a patch are ignored, as in Postgres). */
 type PatchableField = keyof Omit<WebhookPatch, 'updatedAt'>;
 /** (A record, so adding a field to WebhookPatch without listing it here fails to compile.) */
 const PATCHABLE: Record<PatchableField, true> = {
   name: true, description: true, url: true, events: true, secrets: true, enabled: true,
-  disabledReason: true, disabledAt: true, failingSince: true,
+  disabledReason: true, disabledAt: true, failingSince: true, rateLimitPerSecond: true,
 };
 const PATCHABLE_FIELDS = Object.keys(PATCHABLE) as PatchableField[];
 /** Ids per `$in` list when pruning events. */
@@ -68,13 +66,24 @@ export class MongoStore implements WebhookStore {
   readonly models: MongoModels;
   private readonly connection: mongoose.Connection;
   private readonly prefix: string;
+  private readonly queue: MongoDeliveryQueue;
 
   constructor(options: MongoStoreOptions) {
     if (!options?.connection) throw new Error('MongoStore needs a mongoose connection');
     this.connection = options.connection;
+    // A dropped connection cannot end the host (read from mongoose 9.12 and driver 7.8): the
+    // driver reconnects by itself, and an operation meanwhile waits for a server up to
+    // serverSelectionTimeoutMS, then rejects to its caller. The driver's MongoClient and
+    // Topology keep a no-op 'error' listener of their own, and a mongoose Connection emits
+    // 'error' only when it has listeners (e.g. a failed initial connection). This listener
+    // reports such errors; with it mongoose also counts a failed initial connection as handled
+    // (gh-14377) rather than an unhandled rejection, while init() still rejects (asPromise()).
+    const onConnectionError = options.onConnectionError ?? (() => undefined);
+    this.connection.on('error', (error: unknown) => onConnectionError(error, 'mongoose connection'));
     this.prefix = options.collectionPrefix ?? DEFAULT_COLLECTION_PREFIX;
     if (!/^[A-Za-z_][A-Za-z0-9_]{0,30}$/.test(this.prefix)) throw new Error(`Invalid collection prefix "${this.prefix}"`);
     this.models = registerMongoModels(this.connection, this.prefix);
+    this.queue = new MongoDeliveryQueue(this.models);
   }
 
   /** Needs the host's connection open, or being opened (it waits for it). */
@@ -96,6 +105,12 @@ export class MongoStore implements WebhookStore {
   createAgendaBackend(): MongoBackend {
     const db = this.connection.db;
     if (!db) throw new Error('MongoStore.createAgendaBackend() needs an open connection: await store.init() first');
+    // Nothing here can emit an unhandled 'error' (read from @agendajs/mongo-backend 4.0.3's
+    // dist): MongoBackend, its job repository and its logger are no EventEmitters, and given a
+    // Db they open no client of their own; their failed operations reject into Agenda, which
+    // emits them on the Agenda instance (the delivery worker listens). The package's only
+    // emitter, MongoChangeStreamNotificationChannel, is not used: change streams need a replica
+    // set (MongoBackend's notificationChannel is undefined, so Agenda polls).
     return new MongoBackend({
       // `connection.db` is a Db of the driver copy bundled with mongoose (7.8); MongoBackend's type
       // names the top-level `mongodb` package (7.9). Same driver major, same Db API, one shared
@@ -253,93 +268,22 @@ export class MongoStore implements WebhookStore {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Delivery queue
+  // Delivery queue (see mongo-delivery-queue.ts)
 
-  /**
-   * MongoDB has no multi-document "UPDATE ... LIMIT n RETURNING", so a claim is:
-   * find due candidates (oldest due first), then one `updateMany` over their ids that repeats
-   * the due condition and stamps a fresh random `leaseToken`. The server checks each
-   * document's filter atomically as it updates it, so of two concurrent claimers only one can
-   * win a document: the winner moves `nextAttemptAt` past `now`, and the loser's filter no longer
-   * matches. `find({ leaseToken })` then returns exactly what this call won. When concurrent
-   * claimers took some candidates, further rounds look for more (what SKIP LOCKED does in
-   * Postgres), until the limit is reached or nothing due is left.
-   * Like Postgres, the lease pushes `nextAttemptAt` to the lease end, so a crashed worker's
-   * deliveries become due again by themselves.
-   */
-  async claimDueDeliveries({ now, limit, leaseMs, owner }: ClaimOptions): Promise<ClaimedDelivery[]> {
-    if (limit <= 0) return [];
-    const leaseUntil = new Date(now.getTime() + leaseMs);
-    const leaseToken = randomBytes(16).toString('base64url');
-    const due = { status: 'pending', nextAttemptAt: { $lte: now } } as const;
-    /** id -> when it was due before this claim, and the order candidates were found in. */
-    const dueBefore = new Map<string, { at: number; order: number }>();
-    let won = 0;
-    for (let round = 0; round < MAX_CLAIM_ROUNDS && won < limit; round += 1) {
-      const wanted = limit - won;
-      const candidates = await this.models.deliveries
-        // (Not our own token: with a lease of 0 ms what we just won would still look due.)
-        .find({ ...due, leaseToken: { $ne: leaseToken } }, { _id: 1, nextAttemptAt: 1 })
-        .sort({ nextAttemptAt: 1 })
-        .limit(wanted)
-        .lean();
-      if (candidates.length === 0) break;
-      for (const c of candidates) dueBefore.set(c._id, { at: c.nextAttemptAt?.getTime() ?? 0, order: dueBefore.size });
-      const { modifiedCount } = await this.models.deliveries.updateMany(
-        { ...due, _id: { $in: candidates.map((c) => c._id) } },
-        { $set: { leaseOwner: owner, leaseToken, leaseExpiresAt: leaseUntil, nextAttemptAt: leaseUntil, updatedAt: now } },
-      );
-      won += modifiedCount;
-      // Won every candidate, and fewer were due than wanted: nothing due is left.
-      if (modifiedCount === candidates.length && candidates.length < wanted) break;
-    }
-    if (won === 0) return [];
-
-    const claimed = await this.models.deliveries.find({ leaseToken }).lean();
-    const eventIds = [...new Set(claimed.map((d) => d.eventId))];
-    const events = await this.models.events.find({ _id: { $in: eventIds } }, { body: 1 }).lean();
-    const bodies = new Map(events.map((e) => [e._id, e.body]));
-    const rank = (id: string) => dueBefore.get(id) ?? { at: Number.MAX_SAFE_INTEGER, order: Number.MAX_SAFE_INTEGER };
-    return claimed
-      .sort((a, b) => rank(a._id).at - rank(b._id).at || rank(a._id).order - rank(b._id).order)
-      // An event is never pruned while a delivery needs it; a delivery without one (which
-      // would have nothing to send) is left leased rather than handed out with no body.
-      .filter((d) => bodies.has(d.eventId))
-      .map((d) => ({ delivery: toDeliveryRecord(d), body: bodies.get(d.eventId) as string }));
+  claimDueDeliveries(options: ClaimOptions): Promise<ClaimedDelivery[]> {
+    return this.queue.claim(options);
   }
 
-  async nextDueAt(): Promise<Date | null> {
-    const doc = await this.models.deliveries
-      .findOne({ status: 'pending', nextAttemptAt: { $type: 'date' } }, { nextAttemptAt: 1 })
-      .sort({ nextAttemptAt: 1 })
-      .lean();
-    return doc?.nextAttemptAt ?? null;
+  releaseDeliveries(releases: readonly DeliveryRelease[]): Promise<void> {
+    return this.queue.release(releases);
   }
 
-  /**
-   * Attempts are inserted whatever happened to the lease (the request was sent; a retried
-   * call's duplicates are ignored). Each delivery moves on only if `leaseOwner` is still the
-   * completing worker: one atomic single-document update per delivery, in one bulk write.
-   */
-  async completeAttempts(completions: readonly AttemptCompletion[]): Promise<void> {
-    if (completions.length === 0) return;
-    await insertIgnoringDuplicates(this.models.attempts, completions.map((c) => toAttemptDoc(c.attempt)));
-    const updatedAt = new Date();
-    await this.models.deliveries.bulkWrite(
-      completions.map(({ attempt, owner, status, nextAttemptAt }) => ({
-        updateOne: {
-          filter: { _id: attempt.deliveryId, leaseOwner: owner },
-          update: {
-            $set: {
-              status, attempts: attempt.attemptNumber, nextAttemptAt, leaseOwner: null, leaseExpiresAt: null,
-              lastAttemptAt: attempt.startedAt, lastStatusCode: attempt.statusCode, lastOutcome: attempt.outcome, updatedAt,
-            },
-            $unset: { leaseToken: 1 },
-          },
-        },
-      })),
-      { ordered: false, throwOnValidationError: true },
-    );
+  nextDueAt(): Promise<Date | null> {
+    return this.queue.nextDueAt();
+  }
+
+  completeAttempts(completions: readonly AttemptCompletion[]): Promise<void> {
+    return this.queue.complete(completions);
   }
 
   async insertAttempt(attempt: AttemptRecord): Promise<void> {
@@ -381,72 +325,40 @@ export class MongoStore implements WebhookStore {
     return docs.map(toAttemptRecord);
   }
 
-  /**
-   * Two aggregations, run side by side: the counts ($match on the `deliveries_log` prefix and
-   * the `since` range, then $group per webhook with a conditional $sum per status), and each
-   * webhook's last attempted delivery ($sort in `deliveries_last_attempt` order, then $group
-   * keeping the $first document's fields).
-   */
-  async summarizeDeliveries(tenantId: string, webhookIds: readonly string[], since: Date): Promise<Map<string, DeliverySummary>> {
-    const ids = [...new Set(webhookIds)];
-    const summaries = new Map<string, DeliverySummary>(ids.map((id) => [id, { succeeded: 0, failed: 0, pending: 0, last: null }]));
-    if (ids.length === 0) return summaries;
-    const countOf = (status: DeliveryStatus) => ({ $sum: { $cond: [{ $eq: ['$status', status] }, 1, 0] } });
-    const [counts, lasts] = await Promise.all([
-      this.models.deliveries.aggregate<{ _id: string; succeeded: number; failed: number; pending: number }>([
-        { $match: { tenantId, webhookId: { $in: ids }, createdAt: { $gte: since } } },
-        { $group: { _id: '$webhookId', succeeded: countOf('succeeded'), failed: countOf('failed'), pending: countOf('pending') } },
-      ]),
-      this.models.deliveries.aggregate<{
-        _id: string; status: DeliveryStatus; statusCode: number | null; outcome: AttemptOutcome | null; at: Date;
-      }>([
-        // The same filter as the index's partialFilterExpression, so the index can serve it.
-        { $match: { tenantId, webhookId: { $in: ids }, lastAttemptAt: { $type: 'date' } } },
-        { $sort: { webhookId: 1, lastAttemptAt: -1, _id: -1 } },
-        {
-          $group: {
-            _id: '$webhookId',
-            status: { $first: '$status' },
-            statusCode: { $first: '$lastStatusCode' },
-            outcome: { $first: '$lastOutcome' },
-            at: { $first: '$lastAttemptAt' },
-          },
-        },
-      ]),
-    ]);
-    for (const c of counts) {
-      const summary = summaries.get(c._id);
-      if (summary) Object.assign(summary, { succeeded: c.succeeded, failed: c.failed, pending: c.pending });
-    }
-    for (const l of lasts) {
-      const summary = summaries.get(l._id);
-      if (summary) summary.last = { status: l.status, statusCode: l.statusCode ?? null, outcome: l.outcome ?? null, at: l.at };
-    }
-    return summaries;
+  /** See mongo-delivery-summary.ts. */
+  summarizeDeliveries(tenantId: string, webhookIds: readonly string[], since: Date): Promise<Map<string, DeliverySummary>> {
+    return summarizeDeliveries(this.models.deliveries, tenantId, webhookIds, since);
   }
 
-  async requeueDelivery(tenantId: string, id: string, now: Date): Promise<boolean> {
-    const { matchedCount } = await this.models.deliveries.updateOne({ _id: id, tenantId }, requeueUpdate(now));
-    return matchedCount > 0;
+  requeueDelivery(tenantId: string, id: string, now: Date): Promise<RequeueResult> {
+    return this.queue.requeue(tenantId, id, now);
   }
 
-  async requeueFailedSince(tenantId: string, webhookId: string, since: Date, now: Date): Promise<number> {
-    const { modifiedCount } = await this.models.deliveries.updateMany(
-      { tenantId, webhookId, status: 'failed', createdAt: { $gte: since } }, requeueUpdate(now));
-    return modifiedCount;
+  discardPendingDeliveries(tenantId: string, webhookId: string, now: Date): Promise<number> {
+    return this.queue.discardPending(tenantId, webhookId, now);
+  }
+
+  requeueFailedSince(tenantId: string, webhookId: string, since: Date, now: Date): Promise<number> {
+    return this.queue.requeueFailedSince(tenantId, webhookId, since, now);
   }
 
   // ---------------------------------------------------------------------------------------------
   // Retention
 
   /**
-   * Attempts, then finished deliveries, then events: an event goes only when its fan-out is
-   * complete and no delivery (left after the step before) refers to it. Its deliveries all
-   * exist by then and none can be added later, so the check cannot go stale.
+   * Attempts, then deliveries (finished ones, and pending ones of disabled webhooks), then
+   * events: an event goes only when its fan-out is complete and no delivery (left after the
+   * step before) refers to it. Its deliveries all exist by then and none can be added later,
+   * so the check cannot go stale. (A webhook enabled again between reading the disabled ids
+   * and the delete loses only deliveries whose retention had ended anyway.)
    */
   async pruneExpired(now: Date): Promise<PruneResult> {
     const attempts = await this.models.attempts.deleteMany({ expiresAt: { $lt: now } });
-    const deliveries = await this.models.deliveries.deleteMany({ expiresAt: { $lt: now }, status: { $ne: 'pending' } });
+    const disabled = await this.queue.disabledWebhookIds();
+    const deliveries = await this.models.deliveries.deleteMany({
+      expiresAt: { $lt: now },
+      $or: [{ status: { $ne: 'pending' } }, { webhookId: { $in: disabled } }],
+    });
     const expired = { expiresAt: { $lt: now }, fanoutComplete: { $ne: false } };
     let events = 0;
     let chunk: string[] = [];
@@ -464,48 +376,5 @@ export class MongoStore implements WebhookStore {
     }
     if (chunk.length > 0) await pruneChunk();
     return { events, deliveries: deliveries.deletedCount, attempts: attempts.deletedCount };
-  }
-}
-
-function requeueUpdate(now: Date) {
-  return {
-    $set: { status: 'pending' as const, nextAttemptAt: now, leaseOwner: null, leaseExpiresAt: null, updatedAt: now },
-    $unset: { leaseToken: 1 as const },
-  };
-}
-
-/**
- * True for a duplicate-key error and nothing else: an `insertOne` E11000, or a bulk write
- * whose every write error is E11000 (with no write-concern error). Duck-typed rather than
- * `instanceof`, since the host's mongoose may bundle another copy of the driver.
- */
-function isDuplicateKeyError(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null) return false;
-  const e = error as {
-    code?: unknown;
-    writeErrors?: unknown;
-    writeConcernError?: unknown;
-    result?: { getWriteConcernError?: () => unknown };
-  };
-  if (e.writeConcernError != null || e.result?.getWriteConcernError?.() != null) return false;
-  const writeErrors = e.writeErrors == null ? [] : Array.isArray(e.writeErrors) ? e.writeErrors : [e.writeErrors];
-  if (writeErrors.length > 0) return writeErrors.every((w: { code?: unknown } | null) => isDuplicateCode(w?.code));
-  return isDuplicateCode(e.code);
-}
-
-function isDuplicateCode(code: unknown): boolean {
-  return code === 11000 || code === 11001;
-}
-
-/**
- * Unordered insert that tolerates documents already present (a retried or overlapping run);
- * any other failure is thrown. `throwOnValidationError`: without it an unordered mongoose
- * insertMany skips documents that fail casting/validation silently.
- */
-async function insertIgnoringDuplicates<T>(model: mongoose.Model<T>, docs: readonly T[]): Promise<void> {
-  try {
-    await model.insertMany([...docs], { ordered: false, throwOnValidationError: true });
-  } catch (error) {
-    if (!isDuplicateKeyError(error)) throw error;
   }
 }

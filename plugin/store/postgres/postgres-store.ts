@@ -302,7 +302,8 @@ export class PostgresStore implements WebhookStore {
     const schedule = () => {
       if (closed || retry) return;
       failures += 1;
-      retry = setTimeout(() => void listen(), Math.min(30_000, 500 * 2 ** Math.min(failures, 6)));
+      // At most 2 s apart: the channel is back within seconds of the database (polling covers the gap).
+      retry = setTimeout(() => void listen(), Math.min(2_000, 100 * 2 ** Math.min(failures, 5)));
     };
     await listen();
     return async () => {
@@ -517,7 +518,10 @@ export class PostgresStore implements WebhookStore {
   async discardPendingDeliveries(tenantId: string, webhookId: string, now: Date): Promise<number> {
     const { rowCount } = await this.pool.query(
       `UPDATE ${this.table('deliveries')}
-       SET status = 'failed', next_attempt_at = NULL, last_outcome = 'discarded', updated_at = $3
+       -- The lease goes too: a worker whose lease ran out may report late, and its completion
+       -- (matched on lease_owner) must not bring a discarded delivery back.
+       SET status = 'failed', next_attempt_at = NULL, last_outcome = 'discarded', lease_owner = NULL, lease_expires_at = NULL,
+           updated_at = $3
        WHERE tenant_id = $1 AND webhook_id = $2 AND status = 'pending'
          AND (lease_expires_at IS NULL OR lease_expires_at <= $3)`,
       [tenantId, webhookId, now]);

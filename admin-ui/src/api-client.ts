@@ -83,6 +83,11 @@ export class AdminApiClient {
     return this.request('POST', `/deliveries/${encodeURIComponent(id)}/retry`);
   }
 
+  /** Discards the deliveries waiting for a (disabled) webhook: they are marked failed and never sent. */
+  discardPending(id: string): Promise<{ discarded: number }> {
+    return this.request('POST', `/webhooks/${encodeURIComponent(id)}/discard-pending`);
+  }
+
   recover(id: string, since: Date): Promise<{ requeued: number }> {
     return this.request('POST', `/webhooks/${encodeURIComponent(id)}/recover`, { since: since.toISOString() });
   }

@@ -39,6 +39,8 @@ export interface WebhookInput {
   /** On update, merged into the stored headers; null removes one. */
   headers?: Record<string, string | null>;
   enabled?: boolean;
+  /** Requests per second per worker process; null for no limit (on update, null removes it). */
+  rate_limit_per_second?: number | null;
 }
 
 export type { AttemptOutcome };

@@ -179,15 +179,27 @@ export class WebhookDeliveryLog extends LitElement {
       this.deliveries = this.deliveries.map((d) => (d.id === deliveryId ? { ...d, status: 'pending' } : d));
       void this.pollUntilDone(deliveryId);
     } catch (error) {
+      if (error instanceof ApiError && error.code === 'delivery_in_flight') {
+        // Not a failure: an attempt is under way (a retry now would send it twice). Say so and
+        // follow the row, which shows that attempt's result shortly.
+        announce(this, /[.!?]$/.test(error.message) ? error.message : `${error.message}.`, 'info');
+        void this.pollUntilDone(deliveryId, false);
+        return;
+      }
       announce(this, `Could not resend: ${error instanceof ApiError ? error.message : String(error)}`, 'error');
     }
   }
 
-  /** Follows a resent delivery for a few seconds so the row shows how it went. */
-  private async pollUntilDone(deliveryId: string) {
+  /**
+   * Follows a delivery for a few seconds so its row shows how the attempt went; `announceResult`
+   * says that result aloud (for a resend the operator asked for).
+   */
+  private async pollUntilDone(deliveryId: string, announceResult = true) {
     if (this.pollers.has(deliveryId)) return;
     this.pollers.add(deliveryId);
     const generation = this.generation;
+    // Done once an attempt more than now has been recorded, or the delivery is final.
+    const attemptsBefore = this.deliveries.find((d) => d.id === deliveryId)?.attempt_count ?? 0;
     try {
       for (let i = 0; i < 20 && generation === this.generation; i += 1) {
         await new Promise((r) => setTimeout(r, i < 5 ? 300 : 1000));
@@ -196,8 +208,8 @@ export class WebhookDeliveryLog extends LitElement {
         const { body: _body, ...row } = fresh;
         this.deliveries = this.deliveries.map((d) => (d.id === deliveryId ? row : d));
         if (this.detail?.isOpen && this.detail.delivery?.id === deliveryId) void this.detail.load(deliveryId);
-        if (fresh.status !== 'pending' || (fresh.attempts.length > 0 && fresh.next_attempt_at)) {
-          announce(this, `Resent delivery ${statusLabel(fresh.status).toLowerCase()}${fresh.last_status_code ? ` (HTTP ${fresh.last_status_code})` : ''}.`,
+        if (fresh.status !== 'pending' || fresh.attempt_count > attemptsBefore) {
+          if (announceResult) announce(this, `Resent delivery ${statusLabel(fresh.status).toLowerCase()}${fresh.last_status_code ? ` (HTTP ${fresh.last_status_code})` : ''}.`,
             fresh.status === 'failed' ? 'error' : 'success');
           return;
         }

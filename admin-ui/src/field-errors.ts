@@ -3,7 +3,7 @@ import type { ApiError } from './api-client.js';
 /** The form fields an API validation error can point at. */
 export type FieldKey =
   | 'name' | 'description' | 'url' | 'events' | 'notification_type' | 'api_key.header' | 'api_key.value'
-  | 'authorization' | 'headers' | 'enabled';
+  | 'authorization' | 'headers' | 'enabled' | 'rate_limit_per_second';
 
 export interface FieldErrors {
   /** Errors by field. */
@@ -25,6 +25,7 @@ export const FIELD_LABELS: Record<FieldKey, string> = {
   authorization: 'Authorization value',
   headers: 'Custom headers',
   enabled: 'Enabled',
+  rate_limit_per_second: 'Rate limit',
 };
 
 export function emptyErrors(): FieldErrors {

@@ -35,6 +35,7 @@ const OUTCOMES: Record<string, string> = {
   blocked: 'Blocked by the egress policy',
   network: 'Network error',
   webhook_unavailable: 'Webhook unavailable',
+  discarded: 'Discarded',
 };
 
 export function outcomeLabel(outcome: string | null | undefined): string {

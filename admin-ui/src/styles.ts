@@ -89,7 +89,7 @@ export const base = css`
 
   label, .label { display: block; font-weight: 600; margin-bottom: 0.25rem; }
   .hint { color: var(--_muted); font-size: 0.875rem; margin-bottom: 0.35rem; }
-  input[type='text'], input[type='url'], input[type='search'], input[type='password'],
+  input[type='text'], input[type='url'], input[type='search'], input[type='password'], input[type='number'],
   input[type='datetime-local'], select, textarea {
     font: inherit; width: 100%; min-height: 2.5rem; padding: 0.45rem 0.6rem;
     border: 1px solid var(--_border); border-radius: var(--_radius);

@@ -17,6 +17,9 @@ export interface SavedDetail {
 }
 
 const DEFAULT_API_KEY_HEADER = 'x-api-key';
+/** The API's bounds for `rate_limit_per_second` (it checks them again). */
+const MAX_RATE_LIMIT = 10_000;
+const RATE_LIMIT_ERROR = `Enter a whole number from 1 to ${MAX_RATE_LIMIT.toLocaleString('en-US')}, or leave it empty for no limit`;
 
 /**
  * The body the form sends. On an update the API keeps stored secret values it is not sent
@@ -54,6 +57,7 @@ export class WebhookForm extends LitElement {
     .hint.below { margin: 0.3rem 0 0; }
     section > .stored { margin: -0.5rem 0 1rem; }
     select { max-width: 20rem; }
+    input.number { max-width: 12rem; }
     textarea { min-height: 4.5rem; resize: vertical; }
     @media (max-width: 560px) {
       .two { grid-template-columns: 1fr; }
@@ -70,6 +74,7 @@ export class WebhookForm extends LitElement {
     description: { state: true },
     url: { state: true },
     enabled: { state: true },
+    rateLimit: { state: true },
     events: { state: true },
     apiKeyHeader: { state: true },
     apiKeyValue: { state: true },
@@ -91,6 +96,10 @@ export class WebhookForm extends LitElement {
   declare description: string;
   declare url: string;
   declare enabled: boolean;
+  /** The rate limit field as typed; empty for no limit. */
+  declare rateLimit: string;
+  /** The number field holds text that is no number (its value then reads as empty). */
+  private rateLimitBadInput = false;
   declare events: string[];
   declare apiKeyHeader: string;
   declare apiKeyValue: string;
@@ -116,6 +125,8 @@ export class WebhookForm extends LitElement {
     this.description = w?.description ?? '';
     this.url = w?.url ?? '';
     this.enabled = w?.enabled ?? true;
+    this.rateLimit = w?.rate_limit_per_second != null ? String(w.rate_limit_per_second) : '';
+    this.rateLimitBadInput = false;
     this.events = w ? [...w.events] : [];
     this.apiKeyHeader = w?.api_key?.header ?? '';
     this.apiKeyValue = '';
@@ -187,6 +198,14 @@ export class WebhookForm extends LitElement {
     if (!w || events.join('\n') !== normalizeSelection(w.events).join('\n')) body.events = events;
     if (!w) body.notification_type = 'REST';
     if (!w || this.enabled !== w.enabled) body.enabled = this.enabled;
+    const rate = this.rateLimit.trim();
+    if (this.rateLimitBadInput || (rate && !(/^\d{1,5}$/.test(rate) && Number(rate) >= 1 && Number(rate) <= MAX_RATE_LIMIT))) {
+      errors.fields.rate_limit_per_second = RATE_LIMIT_ERROR;
+    } else {
+      // Empty means no limit: left out on create (the default), null on an update that clears it.
+      const limit = rate ? Number(rate) : null;
+      if (w ? limit !== w.rate_limit_per_second : limit !== null) body.rate_limit_per_second = limit;
+    }
 
     // An empty header field means the default header. With a key stored, the API keeps its value
     // when only the header is sent, and keeps its header when only the value is.
@@ -249,6 +268,7 @@ export class WebhookForm extends LitElement {
     const ids: Partial<Record<FieldKey, string>> = {
       name: 'name', description: 'description', url: 'url', notification_type: 'notification-type',
       'api_key.header': 'api-key-header', 'api_key.value': 'api-key-value', authorization: 'authorization', enabled: 'enabled',
+      rate_limit_per_second: 'rate-limit',
     };
     if (key === 'events') this.renderRoot.querySelector<HTMLElement>('webhook-event-picker')?.focus();
     else if (key === 'headers') this.renderRoot.querySelector<HTMLElement>('webhook-headers-editor')?.focus();
@@ -295,6 +315,7 @@ export class WebhookForm extends LitElement {
     const name = this.describe('name', 'name');
     const description = this.describe('description', 'description', 'description-hint');
     const url = this.describe('url', 'url', 'url-hint');
+    const rate = this.describe('rate_limit_per_second', 'rate-limit', 'rate-limit-hint');
     const apiHeader = this.describe('api_key.header', 'api-key-header');
     const keyStored = Boolean(w?.api_key) && !this.removeApiKey;
     const apiValue = this.describe('api_key.value', 'api-key-value', keyStored ? 'api-key-stored-hint api-key-hint' : 'api-key-hint');
@@ -350,6 +371,19 @@ export class WebhookForm extends LitElement {
               @input=${(e: Event) => { this.url = (e.target as HTMLInputElement).value; this.clearError('url'); }}>
             ${url.message}
           </div>
+          <div class="field">
+            <label for="rate-limit">Rate limit (requests/second) <span class="muted small">(optional)</span></label>
+            <p id="rate-limit-hint" class="hint">Leave empty for no limit. The limit applies per worker process: with several processes delivering, the receiver can get up to that many times this rate.</p>
+            <input id="rate-limit" class="number" type="number" inputmode="numeric" min="1" max=${MAX_RATE_LIMIT} step="1" .value=${this.rateLimit}
+              placeholder="Unlimited" autocomplete="off" aria-invalid=${rate.invalid} aria-describedby=${rate.describedBy}
+              @input=${(e: Event) => {
+                const input = e.target as HTMLInputElement;
+                this.rateLimit = input.value;
+                this.rateLimitBadInput = input.validity.badInput;
+                this.clearError('rate_limit_per_second');
+              }}>
+            ${rate.message}
+          </div>
         </section>
 
         <section aria-labelledby="auth-title">
@@ -400,7 +434,7 @@ export class WebhookForm extends LitElement {
           <h3 id="state-title">State</h3>
           <label class="switch">
             <input id="enabled" type="checkbox" .checked=${this.enabled} @change=${(e: Event) => { this.enabled = (e.target as HTMLInputElement).checked; }}>
-            <span><strong>Enabled</strong><span class="muted small">Deliver events to this URL. A disabled webhook keeps its settings and log.</span></span>
+            <span><strong>Enabled</strong><span class="muted small">Deliver events to this URL. A disabled webhook keeps its settings and log; deliveries already waiting are sent when it is enabled again.</span></span>
           </label>
           ${w && !w.enabled && w.status.reason ? html`<p class="notice warning small">Disabled: ${w.status.reason}. Enabling it again starts a fresh failure window.</p>` : nothing}
         </section>

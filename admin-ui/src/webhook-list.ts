@@ -5,14 +5,14 @@ import { formatDateTime, formatDuration, formatRelative, outcomeLabel, statusLab
 import { base, tokens } from './styles.js';
 import type { WebhookStats } from './webhook-stats.js';
 
-export type WebhookAction = 'edit' | 'test' | 'deliveries' | 'rotate' | 'toggle' | 'delete';
+export type WebhookAction = 'edit' | 'test' | 'deliveries' | 'rotate' | 'toggle' | 'delete' | 'discard';
 export type StatsState = WebhookStats | 'loading' | 'error';
 export type TestState = TestResult | 'sending' | { error: string };
 
 /**
  * The configured webhooks, one card each: name, URL, events, state (and why it is disabled),
- * last delivery and recent success rate (from the API's `health`, via `stats`), the outcome of
- * the last test, and the actions.
+ * the deliveries a disabled webhook holds back, last delivery and recent success rate (from the
+ * API's `health`, via `stats`), the outcome of the last test, and the actions.
  * Fires `webhook-action` with `{ action, webhook }`.
  */
 export class WebhookList extends LitElement {
@@ -37,6 +37,7 @@ export class WebhookList extends LitElement {
     dt .window { text-transform: none; letter-spacing: 0; font-weight: 400; }
     .nowrap { white-space: nowrap; }
     .reason { font-size: 0.875rem; }
+    .waiting { display: flex; flex-wrap: wrap; align-items: center; justify-content: space-between; gap: 0.5rem 1rem; font-size: 0.9rem; }
     .test { font-size: 0.9rem; display: grid; gap: 0.25rem; }
     .test pre { max-height: 6rem; }
     .actions { display: flex; flex-wrap: wrap; gap: 0.4rem; border-top: 1px solid var(--_border); padding-top: 0.75rem; }
@@ -105,6 +106,7 @@ export class WebhookList extends LitElement {
         ${w.description ? html`<p class="desc">${w.description}</p>` : nothing}
         ${!w.enabled && w.status.reason ? html`<p class="notice warning reason">Disabled${w.status.disabled_at ? ` ${formatRelative(w.status.disabled_at)}` : ''}: ${w.status.reason}</p>` : nothing}
         ${w.enabled && w.status.failing_since ? html`<p class="notice warning reason">Deliveries have been failing since ${formatDateTime(w.status.failing_since)}.</p>` : nothing}
+        ${this.renderWaiting(w, busy)}
         <dl>
           <div class="wide"><dt>URL</dt><dd class="url">${w.url}</dd></div>
           <div class="wide"><dt>Events</dt><dd>
@@ -112,6 +114,8 @@ export class WebhookList extends LitElement {
               ${w.events.length > shown.length ? html`<li>+${w.events.length - shown.length} more</li>` : nothing}</ul>
           </dd></div>
           ${this.renderStats(this.stats.get(w.id))}
+          ${w.rate_limit_per_second !== null && w.rate_limit_per_second !== undefined
+            ? html`<div><dt>Rate limit</dt><dd>${w.rate_limit_per_second} requests/s <span class="muted small nowrap">per worker process</span></dd></div>` : nothing}
           <div><dt>Receiver authentication</dt><dd class="small">${this.authSummary(w)}</dd></div>
         </dl>
         ${this.renderTest(w)}
@@ -124,6 +128,21 @@ export class WebhookList extends LitElement {
           <button type="button" data-action="delete" class="danger push" ?disabled=${busy} @click=${() => this.act('delete', w)}>Delete${vhName}</button>
         </div>
       </li>`;
+  }
+
+  /**
+   * A disabled webhook keeps its pending deliveries and sends them when it is enabled again
+   * (disabled means paused); the operator may discard them instead.
+   */
+  private renderWaiting(w: Webhook, busy: boolean) {
+    const stats = this.stats.get(w.id);
+    const waiting = typeof stats === 'object' ? stats.waiting : 0;
+    if (w.enabled || waiting <= 0) return nothing;
+    return html`
+      <div class="notice waiting" data-waiting=${waiting}>
+        <span>${waiting} deliver${waiting === 1 ? 'y' : 'ies'} waiting — sent when the webhook is enabled again</span>
+        <button type="button" class="danger" data-action="discard" ?disabled=${busy} @click=${() => this.act('discard', w)}>Discard waiting deliveries<span class="vh"> of ${w.name}</span></button>
+      </div>`;
   }
 
   private authSummary(w: Webhook): string {

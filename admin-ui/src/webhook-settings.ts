@@ -234,6 +234,9 @@ export class WebhookSettings extends LitElement {
       case 'delete':
         await this.deleteWebhook(webhook);
         break;
+      case 'discard':
+        await this.discardWaiting(webhook);
+        break;
     }
   }
 
@@ -294,10 +297,36 @@ export class WebhookSettings extends LitElement {
       const updated = await this.withBusy(webhook.id, () => this.client!.updateWebhook(webhook.id, { enabled }));
       this.replaceWebhook(updated);
       this.say(`${webhook.name} is ${enabled ? 'enabled: events are delivered again' : 'disabled: no events are delivered until you enable it'}.`, 'success');
+      // What it holds back (disabled) or is about to send (enabled) changed.
+      void this.loadStats(webhook.id);
     } catch (error) {
       this.actionFailed(`Could not ${enabled ? 'enable' : 'disable'} ${webhook.name}`, error);
     }
     this.pendingFocus = { id: webhook.id, action: 'toggle' };
+  }
+
+  private async discardWaiting(webhook: Webhook) {
+    const stats = this.stats.get(webhook.id);
+    const waiting = typeof stats === 'object' ? stats.waiting : 0;
+    const what = waiting === 1 ? 'The delivery' : waiting > 1 ? `The ${waiting} deliveries` : 'The deliveries';
+    const ok = await this.confirm(`Discard the deliveries waiting for “${webhook.name}”?`,
+      `${what} waiting for this webhook to be enabled again will be marked failed and never sent, not even when you enable it. `
+        + 'They stay in the delivery log, where you can still resend each one.',
+      'Discard deliveries', true);
+    if (!ok) return;
+    try {
+      const { discarded } = await this.withBusy(webhook.id, () => this.client!.discardPending(webhook.id));
+      this.say(discarded === 0 ? `No deliveries of ${webhook.name} were waiting any more.`
+        : `Discarded ${discarded} waiting deliver${discarded === 1 ? 'y' : 'ies'} of ${webhook.name}.`, discarded === 0 ? 'info' : 'success');
+    } catch (error) {
+      this.actionFailed(`Could not discard the waiting deliveries of ${webhook.name}`, error);
+    }
+    await this.loadStats(webhook.id);
+    await this.updateComplete;
+    await this.list?.updateComplete;
+    // The discard button has gone with the deliveries (it stays after a failure: focus it then).
+    this.pendingFocus = { id: webhook.id, action: this.list?.actionButton(webhook.id, 'discard') ? 'discard' : 'toggle' };
+    this.requestUpdate();
   }
 
   private async deleteWebhook(webhook: Webhook) {

@@ -10,6 +10,8 @@ export interface WebhookStats {
   /** Finished (succeeded or failed) deliveries the rate was computed from. */
   finished: number;
   pending: number;
+  /** Every delivery still to be sent, however old (a disabled webhook's wait until it is enabled). */
+  waiting: number;
   /** How many hours back the counts go (the API's default is 24). */
   windowHours: number;
 }
@@ -19,7 +21,7 @@ const DEFAULT_WINDOW_HOURS = 24;
 
 /** A webhook just created: nothing delivered yet (create answers carry no health). */
 export const NO_DELIVERIES_YET: WebhookStats = {
-  last: null, successRate: null, succeeded: 0, finished: 0, pending: 0, windowHours: DEFAULT_WINDOW_HOURS,
+  last: null, successRate: null, succeeded: 0, finished: 0, pending: 0, waiting: 0, windowHours: DEFAULT_WINDOW_HOURS,
 };
 
 export function statsFromHealth(health: WebhookHealth, now = Date.now()): WebhookStats {
@@ -32,6 +34,8 @@ export function statsFromHealth(health: WebhookHealth, now = Date.now()): Webhoo
     succeeded,
     finished: succeeded + failed,
     pending,
+    // Older servers sent no `waiting`: nothing is shown then rather than a wrong count.
+    waiting: typeof health.waiting === 'number' ? health.waiting : 0,
     windowHours: Number.isFinite(hours) && hours >= 1 ? hours : DEFAULT_WINDOW_HOURS,
   };
 }

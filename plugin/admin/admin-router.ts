@@ -202,6 +202,11 @@ export function createAdminRouter(plugin: WebhooksPlugin, input: AdminRouterOpti
     await plugin.deliveries.retry(tenantOf(req), idParam(req, 'Delivery'));
     res.status(202).json({ status: 'pending' });
   }));
+  router.post('/webhooks/:id/discard-pending', mutationLimit, wrap(async (req, res) => {
+    assertNoQuery(req.query);
+    assertEmptyBody(req.body);
+    res.json({ discarded: await plugin.deliveries.discardPending(tenantOf(req), idParam(req, 'Webhook')) });
+  }));
   router.post('/webhooks/:id/recover', mutationLimit, wrap(async (req, res) => {
     assertNoQuery(req.query);
     const since = parseRecoverBody(req.body, plugin.clock());

@@ -10,6 +10,10 @@ const idParam = (what: string) => ({ name: 'id', in: 'path', required: true, des
 const base = errors(401, 403);
 
 const OUTCOMES = ['success', 'http_error', 'timeout', 'dns', 'connection_refused', 'tls', 'blocked', 'network', 'webhook_unavailable'];
+/** How a delivery last ended: an attempt's outcome, or `discarded` by an operator while it waited. */
+const DELIVERY_OUTCOMES = [...OUTCOMES, 'discarded'];
+const RATE_LIMIT_HELP = 'Most requests per second to this webhook, counted per worker process (with N processes running workers, '
+  + 'the receiver may get up to N times this); null for no limit';
 /** A webhook as the reads (GET) return it: with its health, which create and update responses leave out. */
 const webhookRead = { allOf: [ref('Webhook'), { type: 'object', required: ['health'] }] };
 
@@ -68,11 +72,18 @@ export function buildOpenApiDocument() {
                 + 'at most 20 may be stored after the merge.',
             },
             enabled: { type: 'boolean', default: true },
+            rate_limit_per_second: {
+              type: ['integer', 'null'], minimum: 1, maximum: 10_000, default: null,
+              description: `${RATE_LIMIT_HELP}. On PATCH, null removes the limit.`,
+            },
           },
         },
         Webhook: {
           type: 'object',
-          required: ['id', 'name', 'description', 'url', 'events', 'notification_type', 'api_key', 'authorization', 'headers', 'enabled', 'status', 'created_at', 'updated_at'],
+          required: [
+            'id', 'name', 'description', 'url', 'events', 'notification_type', 'api_key', 'authorization', 'headers', 'enabled',
+            'rate_limit_per_second', 'status', 'created_at', 'updated_at',
+          ],
           properties: {
             id: { type: 'string' }, name: { type: 'string' }, description: { type: 'string' }, url: { type: 'string' },
             events: { type: 'array', items: { type: 'string' } }, notification_type: { type: 'string', enum: ['REST'] },
@@ -80,6 +91,7 @@ export function buildOpenApiDocument() {
             authorization: { oneOf: [secretMasked, { type: 'null' }] },
             headers: { type: 'object', additionalProperties: secretMasked },
             enabled: { type: 'boolean' },
+            rate_limit_per_second: { type: ['integer', 'null'], minimum: 1, maximum: 10_000, description: RATE_LIMIT_HELP },
             status: {
               type: 'object',
               properties: {
@@ -92,7 +104,7 @@ export function buildOpenApiDocument() {
           },
         },
         WebhookHealth: {
-          type: 'object', required: ['last_delivery', 'recent'],
+          type: 'object', required: ['last_delivery', 'recent', 'waiting'],
           description: 'How the webhook has been doing. Returned by GET /webhooks and GET /webhooks/{id} only.',
           properties: {
             last_delivery: {
@@ -100,7 +112,7 @@ export function buildOpenApiDocument() {
               description: 'The delivery attempted most recently, however long ago; null when none was ever attempted',
               properties: {
                 status: { type: 'string', enum: ['pending', 'succeeded', 'failed'], description: 'Its status now (pending while it is being retried)' },
-                status_code: { type: ['integer', 'null'] }, outcome: { type: ['string', 'null'], enum: [...OUTCOMES, null] },
+                status_code: { type: ['integer', 'null'] }, outcome: { type: ['string', 'null'], enum: [...DELIVERY_OUTCOMES, null] },
                 at: { type: 'string', format: 'date-time', description: 'When it was last attempted' },
               },
             },
@@ -112,6 +124,11 @@ export function buildOpenApiDocument() {
                 succeeded: { type: 'integer', minimum: 0 }, failed: { type: 'integer', minimum: 0 }, pending: { type: 'integer', minimum: 0 },
                 success_rate: { type: ['number', 'null'], minimum: 0, maximum: 1, description: 'succeeded / (succeeded + failed); null when none has finished' },
               },
+            },
+            waiting: {
+              type: 'integer', minimum: 0,
+              description: 'Every delivery still to be sent (pending), however old. A disabled webhook\'s deliveries wait, unsent, until it is '
+                + 'enabled again; POST /webhooks/{id}/discard-pending discards them.',
             },
           },
         },
@@ -132,7 +149,7 @@ export function buildOpenApiDocument() {
             event_id: { type: 'string' }, event_type: { type: 'string' }, status: { type: 'string', enum: ['pending', 'succeeded', 'failed'] },
             attempt_count: { type: 'integer' }, next_attempt_at: { type: ['string', 'null'], format: 'date-time' },
             last_attempt_at: { type: ['string', 'null'], format: 'date-time' }, last_status_code: { type: ['integer', 'null'] },
-            last_outcome: { type: ['string', 'null'] }, created_at: { type: 'string', format: 'date-time' },
+            last_outcome: { type: ['string', 'null'], enum: [...DELIVERY_OUTCOMES, null] }, created_at: { type: 'string', format: 'date-time' },
             attempts: { type: 'array', items: ref('Attempt') },
           },
         },
@@ -194,6 +211,16 @@ export function buildOpenApiDocument() {
           responses: { 200: ok('Page', { type: 'object', properties: { deliveries: { type: 'array', items: ref('Delivery') }, next_cursor: { type: ['string', 'null'] } } }), ...errors(400, 401, 403, 404) },
         },
       },
+      '/webhooks/{id}/discard-pending': {
+        parameters: [idParam('Webhook')],
+        post: {
+          summary: 'Discard every waiting delivery of a webhook',
+          description: 'Marks each pending delivery of the webhook that is not being sent right now failed, with last_outcome `discarded`: '
+            + 'it is never sent unless someone resends it. Meant for the backlog a disabled webhook holds, which is otherwise sent when '
+            + 'it is enabled again. Takes an empty body.',
+          responses: { 200: ok('Discarded', { type: 'object', required: ['discarded'], properties: { discarded: { type: 'integer', minimum: 0 } } }), ...errors(400, 401, 403, 404, 429) },
+        },
+      },
       '/webhooks/{id}/recover': {
         parameters: [idParam('Webhook')],
         post: {
@@ -208,7 +235,12 @@ export function buildOpenApiDocument() {
       },
       '/deliveries/{id}/retry': {
         parameters: [idParam('Delivery')],
-        post: { summary: 'Send one delivery again now', responses: { 202: ok('Queued', { type: 'object', properties: { status: { type: 'string' } } }), ...errors(401, 403, 404, 429) } },
+        post: {
+          summary: 'Send one delivery again now',
+          description: 'Answers 409 with code `delivery_in_flight` while an attempt of the delivery is being sent: '
+            + 'it is not sent twice, and that attempt\'s result appears in the delivery log shortly.',
+          responses: { 202: ok('Queued', { type: 'object', properties: { status: { type: 'string' } } }), ...errors(401, 403, 404, 409, 429) },
+        },
       },
     },
   };

@@ -16,16 +16,22 @@ export interface WebhookHealth {
     /** succeeded / (succeeded + failed); null when none has finished. */
     success_rate: number | null;
   };
+  /**
+   * Every delivery of the webhook still to be sent (pending), however old. Those of a
+   * disabled webhook wait, unsent, until it is enabled again (or an operator discards them).
+   */
+  waiting: number;
 }
 
-const NO_DELIVERIES: DeliverySummary = { succeeded: 0, failed: 0, pending: 0, last: null };
+const NO_DELIVERIES: DeliverySummary = { succeeded: 0, failed: 0, pending: 0, waiting: 0, last: null };
 
 export function toWebhookHealth(summary: DeliverySummary | undefined, since: Date): WebhookHealth {
-  const { succeeded, failed, pending, last } = summary ?? NO_DELIVERIES;
+  const { succeeded, failed, pending, waiting, last } = summary ?? NO_DELIVERIES;
   const finished = succeeded + failed;
   return {
     last_delivery: last ? { status: last.status, status_code: last.statusCode, outcome: last.outcome, at: last.at.toISOString() } : null,
     recent: { since: since.toISOString(), succeeded, failed, pending, success_rate: finished > 0 ? succeeded / finished : null },
+    waiting,
   };
 }
 

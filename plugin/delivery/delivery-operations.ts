@@ -1,4 +1,4 @@
-import { NotFoundError } from '../errors.js';
+import { DeliveryInFlightError, NotFoundError } from '../errors.js';
 import { TEST_EVENT_TYPE } from '../events/catalogue.js';
 import { newDelivery, type EventRecorder } from '../events/event-recorder.js';
 import type { NormalizedContext } from '../host/hook-context.js';
@@ -56,10 +56,25 @@ export class DeliveryOperations {
     };
   }
 
-  /** Makes one delivery due now, whatever its state. */
+  /**
+   * Makes one delivery due now, whatever its state - except while an attempt of it is in
+   * flight: sending it again then would send it twice, so that answers 409 `delivery_in_flight`.
+   */
   async retry(tenantId: string, deliveryId: string): Promise<void> {
-    if (!(await this.deps.store.requeueDelivery(tenantId, deliveryId, this.deps.clock()))) throw new NotFoundError('Delivery');
+    const result = await this.deps.store.requeueDelivery(tenantId, deliveryId, this.deps.clock());
+    if (result === 'not_found') throw new NotFoundError('Delivery');
+    if (result === 'in_flight') throw new DeliveryInFlightError();
     this.deps.kick();
+  }
+
+  /**
+   * Marks every waiting delivery of a webhook failed (last outcome `discarded`) and returns how
+   * many: an operator's choice for the backlog a disabled webhook holds, which would otherwise
+   * be sent when it is enabled again. Deliveries in flight are left to finish.
+   */
+  async discardPending(tenantId: string, webhookId: string): Promise<number> {
+    if (!(await this.deps.store.findWebhook(tenantId, webhookId))) throw new NotFoundError('Webhook');
+    return this.deps.store.discardPendingDeliveries(tenantId, webhookId, this.deps.clock());
   }
 
   /** Re-enqueues every failed delivery of a webhook created at or after `since`. */

@@ -18,6 +18,12 @@ export interface WebhookInput {
   authorization?: string | null;
   headers?: Record<string, string>;
   enabled?: boolean;
+  /**
+   * Most requests per second to this webhook, per worker process (each process that runs a
+   * worker keeps its own count); 1 to {@link MAX_RATE_LIMIT_PER_SECOND}. Null or absent: no
+   * limit. On update, null removes the limit.
+   */
+  rate_limit_per_second?: number | null;
 }
 
 /**
@@ -47,6 +53,7 @@ export const RESERVED_HEADERS = new Set([
 
 export const DEFAULT_API_KEY_HEADER = 'x-api-key';
 export const MAX_CUSTOM_HEADERS = 20;
+export const MAX_RATE_LIMIT_PER_SECOND = 10_000;
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/;
 // Header values may not carry CR/LF (header injection) or other control characters.
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]{0,2000}$/;
@@ -95,6 +102,9 @@ function schema(catalogue: EventCatalogue, creating: boolean) {
     authorization: headerValue.min(1).allow(null),
     headers,
     enabled: Joi.boolean(),
+    // strict: a JSON number, not "5"; an integer, since a worker counts whole requests.
+    rate_limit_per_second: Joi.number().strict().integer().min(1).max(MAX_RATE_LIMIT_PER_SECOND).allow(null)
+      .messages({ '*': `{{#label}} must be a whole number from 1 to ${MAX_RATE_LIMIT_PER_SECOND}, or null for no limit` }),
   }).min(creating ? 0 : 1).required().messages({ 'object.min': 'the update names no field', 'any.required': 'a JSON object body is required' });
 }
 

@@ -52,7 +52,8 @@ export class WebhookService {
     const record: WebhookRecord = {
       id, tenantId: ctx.tenantId, name: value.name, description: value.description ?? '', url: value.url,
       events: value.events, notificationType: 'REST', secrets: sealSecrets(this.deps.box, id, secrets), enabled,
-      disabledReason: null, disabledAt: enabled ? null : now, failingSince: null, createdAt: now, updatedAt: now,
+      disabledReason: null, disabledAt: enabled ? null : now, failingSince: null, rateLimitPerSecond: value.rate_limit_per_second ?? null,
+      createdAt: now, updatedAt: now,
     };
     await this.deps.store.insertWebhook(record);
     this.deps.onWebhookChanged(id);
@@ -85,6 +86,7 @@ export class WebhookService {
     if (value.description !== undefined) patch.description = value.description;
     if (value.url !== undefined) patch.url = value.url;
     if (value.events !== undefined) patch.events = value.events;
+    if (value.rate_limit_per_second !== undefined) patch.rateLimitPerSecond = value.rate_limit_per_second;
     if (value.enabled !== undefined && value.enabled !== current.enabled) {
       patch.enabled = value.enabled;
       // Re-enabling clears why the plugin disabled it and starts a fresh failure window.

@@ -18,6 +18,8 @@ export interface WebhookView {
   authorization: string | null;
   headers: Record<string, string>;
   enabled: boolean;
+  /** Most requests per second, per worker process; null for no limit. */
+  rate_limit_per_second: number | null;
   status: { state: 'enabled' | 'disabled'; reason: string | null; disabled_at: string | null; failing_since: string | null };
   created_at: string;
   updated_at: string;
@@ -35,6 +37,7 @@ export function toWebhookView(record: WebhookRecord, secrets: WebhookSecrets): W
     authorization: secrets.authorization ? maskSecret(secrets.authorization) : null,
     headers: Object.fromEntries(Object.entries(secrets.headers).map(([k, v]) => [k, maskSecret(v)])),
     enabled: record.enabled,
+    rate_limit_per_second: record.rateLimitPerSecond,
     status: {
       state: record.enabled ? 'enabled' : 'disabled',
       reason: record.disabledReason,

@@ -11,6 +11,7 @@ import {
 } from '../support/browser.js';
 import { eventually, startTestPlugin } from '../support/plugin-fixture.js';
 import { TestReceiver } from '../support/receiver.js';
+import { deliveryRecord, eventRecord } from '../support/records.js';
 
 const API = '/admin/webhooks/api';
 
@@ -287,6 +288,124 @@ describe('Webhook Settings UI in Chromium', function () {
     assert.equal((await hooksOfAcme()).length, 0);
     await page.getByRole('status').filter({ hasText: 'Deleted CRM sync v2.' }).waitFor();
 
+    assert.deepEqual(watch.problems, []);
+  });
+
+  it('sets and clears a rate limit, and shows a disabled webhook\'s waiting deliveries with a way to discard them', async () => {
+    const page = await signedInPage();
+    const watch = watchPage(page);
+    await page.goto(`${origin}${API}/ui/`);
+    await page.getByRole('button', { name: '+ Create webhook' }).click();
+    await page.getByLabel('Webhook name *').fill('Mailer');
+    await page.getByRole('checkbox', { name: /^USER_\*/ }).check();
+    await page.getByLabel('URL *').fill(`${receiver.url}/mailer`);
+
+    // Empty means unlimited; the hint says the limit is per worker process.
+    const rate = page.getByLabel('Rate limit (requests/second)');
+    assert.equal(await rate.inputValue(), '');
+    assert.equal(await rate.getAttribute('placeholder'), 'Unlimited');
+    assert.match(await page.locator('#rate-limit-hint').innerText(), /per worker process/);
+    assert.match(String(await rate.getAttribute('aria-describedby')), /rate-limit-hint/);
+    await rate.fill('0');
+    await page.getByRole('button', { name: 'Create', exact: true }).click();
+    await page.locator('#rate-limit-error').waitFor();
+    assert.match(await page.locator('#rate-limit-error').innerText(), /whole number from 1 to 10,000, or leave it empty for no limit/);
+    assert.equal(await rate.getAttribute('aria-invalid'), 'true');
+    assert.equal((await hooksOfAcme()).length, 0, 'nothing was sent');
+    await rate.fill('25');
+    const posted = page.waitForRequest((r) => r.method() === 'POST' && new URL(r.url()).pathname.endsWith('/webhooks')).then((r) => r.postDataJSON());
+    await page.getByRole('button', { name: 'Create', exact: true }).click();
+    assert.equal((await posted).rate_limit_per_second, 25);
+    await page.getByRole('dialog', { name: /copy its signing secret/ }).waitFor();
+    await page.keyboard.press('Escape');
+    const [stored] = await hooksOfAcme();
+    assert.equal(stored.rateLimitPerSecond, 25);
+    const card = page.locator(`li[data-id="${stored.id}"]`);
+    await card.getByText('25 requests/s').waitFor();
+    assert.match(await card.innerText(), /Rate limit\s+25 requests\/s per worker process/i);
+
+    // Emptying the field clears the limit.
+    await card.getByRole('button', { name: 'Edit Mailer' }).click();
+    assert.equal(await rate.inputValue(), '25');
+    await rate.fill('');
+    const patched = page.waitForRequest((r) => r.method() === 'PATCH').then((r) => r.postDataJSON());
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    assert.deepEqual(await patched, { rate_limit_per_second: null });
+    await card.getByRole('heading', { name: 'Mailer' }).waitFor();
+    assert.equal((await plugin.store.findWebhook('acme', stored.id))?.rateLimitPerSecond, null);
+    assert.doesNotMatch(await card.innerText(), /Rate limit/i);
+
+    // The receiver is down and asks for an hour: three deliveries wait for their retry.
+    receiver.respondWith((_r, res) => { res.writeHead(503, { 'retry-after': '3600' }).end('down for maintenance'); });
+    for (let i = 0; i < 3; i += 1) await plugin.hooks.userLogin({ user: { id: `u${i}` } }, { tenantId: 'acme' });
+    await receiver.waitFor(3);
+    await eventually(async () => (await plugin.store.listDeliveries('acme', stored.id, { limit: 10 }))
+      .filter((d) => d.status === 'pending' && d.attempts === 1 && d.leaseOwner === null).length === 3);
+    // Enabled, they are simply being retried: no waiting notice, even with the count read afresh.
+    await page.reload();
+    await card.getByText('3 pending').waitFor();
+    assert.equal(await card.locator('[data-waiting]').count(), 0, 'an enabled webhook shows no waiting notice');
+
+    // Disabled, it keeps them, and says so.
+    await card.getByRole('button', { name: 'Disable Mailer' }).click();
+    const waiting = card.locator('[data-waiting]');
+    await waiting.waitFor();
+    assert.match(await waiting.innerText(), /3 deliveries waiting — sent when the webhook is enabled again/);
+    assert.deepEqual(await unnamedControls(page), []);
+    await screenshot(page, '14-waiting-deliveries');
+
+    // Discarding asks first; Escape keeps them.
+    const discard = card.getByRole('button', { name: 'Discard waiting deliveries of Mailer' });
+    await discard.click();
+    const confirm = page.getByRole('dialog', { name: 'Discard the deliveries waiting for “Mailer”?' });
+    await confirm.waitFor();
+    assert.match(await confirm.innerText(), /The 3 deliveries waiting for this webhook to be enabled again will be marked failed and never sent/);
+    await expectFocus(page, (f) => f.text === 'Cancel', 'the safe answer has focus');
+    await screenshot(page, '15-confirm-discard');
+    await page.keyboard.press('Escape');
+    await confirm.waitFor({ state: 'hidden' });
+    await expectFocus(page, (f) => /Discard waiting deliveries of Mailer/.test(f.text), 'focus returns to the discard button');
+    const pending = async () => (await plugin.store.listDeliveries('acme', stored.id, { status: 'pending', limit: 10 })).length;
+    assert.equal(await pending(), 3);
+
+    await discard.click();
+    await confirm.getByRole('button', { name: 'Discard deliveries' }).click();
+    await page.getByRole('status').filter({ hasText: 'Discarded 3 waiting deliveries of Mailer.' }).waitFor();
+    await waiting.waitFor({ state: 'detached' });
+    assert.equal(await pending(), 0);
+    const discarded = await plugin.store.listDeliveries('acme', stored.id, { limit: 10 });
+    assert.deepEqual(discarded.map((d) => [d.status, d.lastOutcome]), Array(3).fill(['failed', 'discarded']));
+    await expectFocus(page, (f) => /Enable Mailer/.test(f.text), 'focus moves to the webhook\'s next action');
+    assert.deepEqual(watch.problems, []);
+  });
+
+  it('says, as information, that a delivery being sent right now cannot be resent', async () => {
+    const { webhook } = await plugin.webhooks.create({ name: 'Busy', url: `${receiver.url}/busy`, events: ['USER_*'] }, acme());
+    // A delivery another worker is sending right now: recorded with its lease, as a claim leaves it.
+    const now = new Date();
+    const lease = new Date(now.getTime() + 60_000);
+    const event = eventRecord({ tenantId: 'acme', createdAt: now });
+    const [record] = (await plugin.store.findWebhooksByIds([webhook.id]));
+    const delivery = deliveryRecord(event, record, { leaseOwner: 'worker-elsewhere', leaseExpiresAt: lease, nextAttemptAt: lease });
+    await plugin.store.recordEvent(event, [delivery]);
+
+    const page = await signedInPage();
+    const watch = watchPage(page);
+    watch.expect({ method: 'POST', path: /\/deliveries\/[^/]+\/retry$/, status: 409 });
+    await page.goto(`${origin}${API}/ui/`);
+    await page.getByRole('button', { name: 'Delivery log Busy' }).click();
+    const row = page.locator(`tr[data-delivery="${delivery.id}"]`);
+    await row.waitFor();
+    await row.getByRole('button', { name: /^Resend/ }).click();
+    const notice = page.locator('.live .notice').filter({ hasText: 'This delivery is being sent right now; its result appears in the log shortly' });
+    await notice.waitFor();
+    assert.doesNotMatch(String(await notice.getAttribute('class')), /\b(error|success)\b/, 'neither a success nor a failure');
+    assert.doesNotMatch(await page.locator('.live').innerText(), /Could not resend|queued/);
+    assert.match(await row.innerText(), /Pending/);
+    const held = await plugin.store.findDelivery('acme', delivery.id);
+    assert.deepEqual([held?.leaseOwner, held?.attempts], ['worker-elsewhere', 0], 'the attempt in flight was left alone');
+    assert.equal(receiver.requests.length, 0, 'nothing was sent twice');
+    await screenshot(page, '16-resend-in-flight');
     assert.deepEqual(watch.problems, []);
   });
 

@@ -30,6 +30,18 @@ for (const storeKind of TEST_STORES) describe(`admin API (${storeKind})`, functi
   const create = (body: Record<string, unknown> = {}, headers: Record<string, string> = ACME) =>
     request(app).post(`${API}/webhooks`).set(headers).send({ name: 'CRM', url: `${receiver.url}/crm`, events: ['USER_*'], ...body });
 
+  /**
+   * Replaces the plugin with one that runs no delivery worker, so deliveries stay exactly as a
+   * test leaves them (pending, or leased by a claim it makes itself), on a clock the test moves.
+   */
+  async function withoutWorker(): Promise<{ advance: (ms: number) => void }> {
+    await plugin.stop();
+    let now = Date.now();
+    ({ plugin } = await startTestPlugin({ store: storeKind, runWorker: false, clock: () => new Date(now) }));
+    app = createAdminHost(plugin);
+    return { advance: (ms) => { now += ms; } };
+  }
+
   describe('access', () => {
     it('answers 401 without credentials and with an unknown token, as JSON', async () => {
       for (const headers of [{}, { authorization: 'Bearer nope' }]) {
@@ -56,6 +68,7 @@ for (const storeKind of TEST_STORES) describe(`admin API (${storeKind})`, functi
         other(request(app).post(`${API}/webhooks/${hook.id}/test`)),
         other(request(app).get(`${API}/webhooks/${hook.id}/deliveries`)),
         other(request(app).post(`${API}/webhooks/${hook.id}/recover`).send({ since: '2026-01-01T00:00:00Z' })),
+        other(request(app).post(`${API}/webhooks/${hook.id}/discard-pending`)),
       ];
       for (const res of await Promise.all(calls)) {
         assert.equal(res.status, 404, JSON.stringify(res.body));
@@ -225,6 +238,51 @@ for (const storeKind of TEST_STORES) describe(`admin API (${storeKind})`, functi
     });
   });
 
+  describe('rate limit', () => {
+    it('sets a rate limit on create, shows it on reads, changes it, keeps it through other edits and clears it with null', async () => {
+      const limited = await create({ rate_limit_per_second: 50 });
+      assert.equal(limited.status, 201, JSON.stringify(limited.body));
+      assert.equal(limited.body.rate_limit_per_second, 50);
+      assert.equal((await plugin.store.findWebhook('acme', limited.body.id))?.rateLimitPerSecond, 50);
+      assert.equal((await request(app).get(`${API}/webhooks/${limited.body.id}`).set(ACME)).body.rate_limit_per_second, 50);
+      const listed = (await request(app).get(`${API}/webhooks`).set(ACME)).body.webhooks;
+      assert.equal(listed.find((w: any) => w.id === limited.body.id).rate_limit_per_second, 50);
+
+      const unlimited = await create({ name: 'No limit' });
+      assert.equal(unlimited.body.rate_limit_per_second, null, 'absent means no limit');
+      assert.equal((await create({ name: 'Explicit null', rate_limit_per_second: null })).body.rate_limit_per_second, null);
+
+      const patch = (body: object) => request(app).patch(`${API}/webhooks/${limited.body.id}`).set(ACME).send(body);
+      for (const limit of [1, 10_000]) {
+        const changed = await patch({ rate_limit_per_second: limit });
+        assert.equal(changed.status, 200, JSON.stringify(changed.body));
+        assert.equal(changed.body.rate_limit_per_second, limit);
+      }
+      assert.equal((await patch({ name: 'Renamed' })).body.rate_limit_per_second, 10_000, 'a PATCH without the field keeps it');
+      const cleared = await patch({ rate_limit_per_second: null });
+      assert.equal(cleared.status, 200);
+      assert.equal(cleared.body.rate_limit_per_second, null);
+      assert.equal((await plugin.store.findWebhook('acme', limited.body.id))?.rateLimitPerSecond, null);
+      assert.equal((await request(app).get(`${API}/webhooks/${limited.body.id}`).set(ACME)).body.rate_limit_per_second, null);
+    });
+
+    it('refuses a rate limit that is not a whole number from 1 to 10000, on create and on PATCH, and stores nothing', async () => {
+      const { body: hook } = await create({ rate_limit_per_second: 20 });
+      for (const bad of [0, -1, 10_001, 1.5, '5', true, {}, [5]]) {
+        const created = await create({ name: `bad ${JSON.stringify(bad)}`, rate_limit_per_second: bad });
+        assert.equal(created.status, 400, `create with ${JSON.stringify(bad)}: ${JSON.stringify(created.body)}`);
+        assert.equal(created.body.error.code, 'validation_failed');
+        assert.deepEqual(created.body.error.details, [{
+          path: 'rate_limit_per_second', message: '"rate_limit_per_second" must be a whole number from 1 to 10000, or null for no limit',
+        }]);
+        const patched = await request(app).patch(`${API}/webhooks/${hook.id}`).set(ACME).send({ rate_limit_per_second: bad });
+        assert.equal(patched.status, 400, `PATCH with ${JSON.stringify(bad)}`);
+        assert.deepEqual(patched.body.error.details.map((d: any) => d.path), ['rate_limit_per_second']);
+      }
+      assert.deepEqual((await plugin.store.listWebhooks('acme')).map((w) => w.rateLimitPerSecond), [20], 'no bad webhook was created, the limit is unchanged');
+    });
+  });
+
   describe('deliveries', () => {
     it('sends a test event and reports the outcome', async () => {
       const { body: hook } = await create();
@@ -269,6 +327,7 @@ for (const storeKind of TEST_STORES) describe(`admin API (${storeKind})`, functi
       const empty = {
         last_delivery: null,
         recent: { since: '', succeeded: 0, failed: 0, pending: 0, success_rate: null },
+        waiting: 0,
       };
       const before = (await request(app).get(`${API}/webhooks/${hook.id}`).set(ACME)).body.health;
       assert.deepEqual({ ...before, recent: { ...before.recent, since: '' } }, empty, 'nothing delivered yet');
@@ -283,6 +342,7 @@ for (const storeKind of TEST_STORES) describe(`admin API (${storeKind})`, functi
       assert.equal(one.status, 200);
       const { since, ...counts } = one.body.health.recent;
       assert.deepEqual(counts, { succeeded: 1, failed: 1, pending: 0, success_rate: 0.5 });
+      assert.equal(one.body.health.waiting, 0, 'test sends are never left waiting');
       const day = 24 * 3_600_000;
       assert.ok(Date.parse(since) >= asked - day - 1000 && Date.parse(since) <= answered - day, `since ${since} is 24 h ago`);
       // The last delivery is the failed test: the newest row of the delivery log.
@@ -326,6 +386,99 @@ for (const storeKind of TEST_STORES) describe(`admin API (${storeKind})`, functi
       const future = await request(app).post(`${API}/webhooks/${hook.id}/recover`).set(ACME).send({ since: '2999-01-01T00:00:00Z' });
       assert.equal(future.status, 400);
     });
+
+    it('answers a retry of a delivery being sent right now with 409 delivery_in_flight, and sends it again once that attempt is over', async () => {
+      const { advance } = await withoutWorker();
+      const { body: hook } = await create();
+      await plugin.hooks.userLogin({ user: { id: 'u1' } }, { tenantId: 'acme' });
+      // Another worker has claimed the delivery and is sending it: its lease is live.
+      const [claimed] = await plugin.store.claimDueDeliveries({ now: plugin.clock(), limit: 10, leaseMs: 60_000, owner: 'worker-elsewhere' });
+      assert.equal(claimed.delivery.webhookId, hook.id);
+      const retry = () => request(app).post(`${API}/deliveries/${claimed.delivery.id}/retry`);
+
+      const busy = await retry().set(ACME);
+      assert.equal(busy.status, 409, JSON.stringify(busy.body));
+      assert.deepEqual(busy.body.error, {
+        code: 'delivery_in_flight', message: 'This delivery is being sent right now; its result appears in the log shortly', details: [],
+      });
+      const held = await plugin.store.findDelivery('acme', claimed.delivery.id);
+      assert.deepEqual([held?.status, held?.leaseOwner, held?.attempts], ['pending', 'worker-elsewhere', 0], 'the running attempt keeps its lease');
+      assert.equal((await retry().set(GLOBEX)).status, 404, 'another tenant\'s delivery is not found, in flight or not');
+      const missing = await request(app).post(`${API}/deliveries/msg_${'A'.repeat(22)}/retry`).set(ACME);
+      assert.deepEqual([missing.status, missing.body.error.code], [404, 'not_found']);
+
+      // The lease ran out (the worker died mid-attempt): a retry goes ahead.
+      advance(60_001);
+      const requeued = await retry().set(ACME);
+      assert.equal(requeued.status, 202, JSON.stringify(requeued.body));
+      const after = await plugin.store.findDelivery('acme', claimed.delivery.id);
+      assert.deepEqual([after?.status, after?.leaseOwner, after?.nextAttemptAt?.getTime()], ['pending', null, plugin.clock().getTime()]);
+    });
+
+    it('keeps a disabled webhook\'s deliveries waiting, counts them in its health, and discards them on request', async () => {
+      const { advance } = await withoutWorker();
+      const { body: hook } = await create();
+      const { body: bystander } = await create({ name: 'Bystander' });
+      for (let i = 0; i < 4; i += 1) await plugin.hooks.userLogin({ user: { id: `u${i}` } }, { tenantId: 'acme' });
+      // One of the paused webhook's deliveries is being sent as it is disabled.
+      const [inFlight] = await plugin.store.claimDueDeliveries({
+        now: plugin.clock(), limit: 1, leaseMs: 60_000, owner: 'worker-elsewhere', webhookLimits: new Map([[bystander.id, 0]]),
+      });
+      assert.equal(inFlight.delivery.webhookId, hook.id);
+      assert.equal((await request(app).patch(`${API}/webhooks/${hook.id}`).set(ACME).send({ enabled: false })).status, 200);
+
+      const health = async (id = hook.id) => (await request(app).get(`${API}/webhooks/${id}`).set(ACME)).body.health;
+      assert.equal((await health()).waiting, 4);
+      assert.equal((await health(bystander.id)).waiting, 4);
+      const listed = (await request(app).get(`${API}/webhooks`).set(ACME)).body.webhooks;
+      assert.deepEqual(listed.map((w: any) => w.health.waiting), [4, 4]);
+
+      // Only its own tenant may discard, and only with the CSRF token when signed in by cookie.
+      const other = await request(app).post(`${API}/webhooks/${hook.id}/discard-pending`).set(GLOBEX);
+      assert.deepEqual([other.status, other.body.error.code], [404, 'not_found']);
+      const noToken = await request(app).post(`${API}/webhooks/${hook.id}/discard-pending`).set('cookie', ACME_COOKIE);
+      assert.deepEqual([noToken.status, noToken.body.error.code], [403, 'csrf_failed']);
+      assert.equal((await request(app).post(`${API}/webhooks/${hook.id}/discard-pending`)).status, 401);
+      const withBody = await request(app).post(`${API}/webhooks/${hook.id}/discard-pending`).set(ACME).send({ all: true });
+      assert.equal(withBody.status, 400);
+      const pendingOf = async (id: string) => (await plugin.store.listDeliveries('acme', id, { status: 'pending', limit: 100 })).length;
+      assert.equal(await pendingOf(hook.id), 4, 'nothing was discarded by the refused calls');
+
+      const discarded = await request(app).post(`${API}/webhooks/${hook.id}/discard-pending`).set(ACME);
+      assert.equal(discarded.status, 200, JSON.stringify(discarded.body));
+      assert.deepEqual(discarded.body, { discarded: 3 });
+      const deliveries = await plugin.store.listDeliveries('acme', hook.id, { limit: 100 });
+      for (const d of deliveries) {
+        if (d.id === inFlight.delivery.id) assert.deepEqual([d.status, d.leaseOwner], ['pending', 'worker-elsewhere'], 'the attempt in flight is left to finish');
+        else assert.deepEqual([d.status, d.lastOutcome, d.nextAttemptAt], ['failed', 'discarded', null]);
+      }
+      assert.equal(await pendingOf(bystander.id), 4, 'other webhooks keep theirs');
+      const after = await health();
+      assert.equal(after.waiting, 1);
+      assert.equal(after.recent.failed, 3);
+      assert.equal((await health(bystander.id)).waiting, 4);
+      const log = (await request(app).get(`${API}/webhooks/${hook.id}/deliveries?status=failed`).set(ACME)).body.deliveries;
+      assert.deepEqual(log.map((d: any) => d.last_outcome), ['discarded', 'discarded', 'discarded']);
+      assert.deepEqual((await request(app).post(`${API}/webhooks/${hook.id}/discard-pending`).set(ACME)).body, { discarded: 0 });
+      const gone = await request(app).post(`${API}/webhooks/wh_${'A'.repeat(22)}/discard-pending`).set(ACME);
+      assert.deepEqual([gone.status, gone.body.error.code], [404, 'not_found']);
+
+      // `waiting` counts however old they are; the 24-hour window's `pending` does not.
+      advance(25 * 3_600_000);
+      const aged = await health();
+      assert.deepEqual([aged.waiting, aged.recent.pending], [1, 0]);
+
+      // What the API returned is what the OpenAPI document describes.
+      const ajv = new Ajv2020.default({ strict: false, validateFormats: false, allErrors: true });
+      ajv.addSchema({ $id: 'https://webhooks.invalid/admin-api.json', ...buildOpenApiDocument() });
+      const schemaOf = (path: string) => ajv.compile({ $ref: `https://webhooks.invalid/admin-api.json#/paths/${path}` });
+      const discardAnswer = schemaOf('~1webhooks~1{id}~1discard-pending/post/responses/200/content/application~1json/schema');
+      assert.ok(discardAnswer(discarded.body), ajv.errorsText(discardAnswer.errors));
+      const page = schemaOf('~1webhooks~1{id}~1deliveries/get/responses/200/content/application~1json/schema');
+      assert.ok(page({ deliveries: log, next_cursor: null }), ajv.errorsText(page.errors));
+      const read = schemaOf('~1webhooks~1{id}/get/responses/200/content/application~1json/schema');
+      assert.ok(read((await request(app).get(`${API}/webhooks/${hook.id}`).set(ACME)).body), ajv.errorsText(read.errors));
+    });
   });
 
   describe('audit events', () => {
@@ -367,7 +520,7 @@ for (const storeKind of TEST_STORES) describe(`admin API (${storeKind})`, functi
         const e = encodeURIComponent(id);
         routes.push(['get', `/webhooks/${e}`], ['patch', `/webhooks/${e}`], ['delete', `/webhooks/${e}`], ['post', `/webhooks/${e}/rotate-secret`],
           ['post', `/webhooks/${e}/test`], ['get', `/webhooks/${e}/deliveries`], ['post', `/webhooks/${e}/recover`], ['get', `/deliveries/${e}`],
-          ['post', `/deliveries/${e}/retry`]);
+          ['post', `/deliveries/${e}/retry`], ['post', `/webhooks/${e}/discard-pending`]);
       }
       routes.push(['get', '/webhooks'], ['post', '/webhooks'], ['get', '/event-types'], ['get', '/nope'], ['put', '/webhooks']);
       app = createAdminHost(plugin, { rateLimit: false });

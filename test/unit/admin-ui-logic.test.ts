@@ -60,6 +60,15 @@ describe('admin UI logic', () => {
       assert.match(mapApiErrors(error).fields.url!, /private or reserved range/);
     });
 
+    it('puts a refused rate limit next to the rate limit field', () => {
+      const error = new ApiError(400, 'validation_failed', 'Invalid webhook', [
+        { path: 'rate_limit_per_second', message: '"rate_limit_per_second" must be a whole number from 1 to 10000, or null for no limit' },
+      ]);
+      const mapped = mapApiErrors(error);
+      assert.equal(mapped.fields.rate_limit_per_second, 'Must be a whole number from 1 to 10000, or null for no limit');
+      assert.deepEqual(mapped.general, []);
+    });
+
     it('keeps errors without details as one general message', () => {
       assert.deepEqual(mapApiErrors(new ApiError(400, 'malformed_json', 'The request body is not valid JSON')).general, ['The request body is not valid JSON']);
     });
@@ -67,18 +76,19 @@ describe('admin UI logic', () => {
 
   describe('webhook health', () => {
     const NOW = Date.parse('2026-05-01T12:00:00Z');
-    const health = (recent: Partial<WebhookHealth['recent']>, last: WebhookHealth['last_delivery'] = null): WebhookHealth => ({
+    const health = (recent: Partial<WebhookHealth['recent']>, last: WebhookHealth['last_delivery'] = null, waiting = 0): WebhookHealth => ({
       last_delivery: last,
       recent: { since: new Date(NOW - 24 * 3_600_000).toISOString(), succeeded: 0, failed: 0, pending: 0, success_rate: null, ...recent },
+      waiting,
     });
 
     it('shows the API\'s success rate over finished deliveries, with pending ones apart, and the last delivery', () => {
       const at = '2026-05-01T11:59:00Z';
       const stats = statsFromHealth(health({ succeeded: 3, failed: 1, pending: 1, success_rate: 0.75 },
-        { status: 'pending', status_code: 503, outcome: 'http_error', at }), NOW);
+        { status: 'pending', status_code: 503, outcome: 'http_error', at }, 7), NOW);
       assert.deepEqual(stats, {
         last: { status: 'pending', statusCode: 503, outcome: 'http_error', at },
-        successRate: 0.75, succeeded: 3, finished: 4, pending: 1, windowHours: 24,
+        successRate: 0.75, succeeded: 3, finished: 4, pending: 1, waiting: 7, windowHours: 24,
       });
     });
 
@@ -88,7 +98,13 @@ describe('admin UI logic', () => {
       assert.equal(stats.finished, 0);
       assert.equal(stats.pending, 2);
       assert.equal(stats.last, null);
-      assert.deepEqual(NO_DELIVERIES_YET, { last: null, successRate: null, succeeded: 0, finished: 0, pending: 0, windowHours: 24 });
+      assert.deepEqual(NO_DELIVERIES_YET, { last: null, successRate: null, succeeded: 0, finished: 0, pending: 0, waiting: 0, windowHours: 24 });
+    });
+
+    it('counts every waiting delivery, and none when a server sends no count', () => {
+      assert.equal(statsFromHealth(health({}, null, 3), NOW).waiting, 3);
+      const { waiting: _omitted, ...older } = health({});
+      assert.equal(statsFromHealth(older as WebhookHealth, NOW).waiting, 0);
     });
 
     it('labels the window from `since`, falling back to 24 h when it cannot tell', () => {

@@ -62,13 +62,25 @@ const FLUSH_RETRY_MAX_MS = 2_000;
  * round trip per batch, not per delivery), keeps up to `concurrency` requests in flight,
  * and writes results back in bulk. A slow receiver holds one slot, never the whole batch.
  */
+/**
+ * True when some webhook got every delivery the claim allowed it, or was allowed none (at its
+ * cap, circuit open): more of its work may be due.
+ */
+function tookAllowance(claimed: readonly ClaimedDelivery[], limits: ReadonlyMap<string, number>, perWebhook: number): boolean {
+  if ([...limits.values()].some((room) => room <= 0)) return true;
+  const taken = new Map<string, number>();
+  for (const { delivery } of claimed) taken.set(delivery.webhookId, (taken.get(delivery.webhookId) ?? 0) + 1);
+  return [...taken].some(([id, n]) => n >= (limits.get(id) ?? perWebhook));
+}
+
 export class DeliveryPump {
   private inFlight = 0;
   private claiming = false;
   private claimAgain = false;
   private draining = false;
   private stopped = false;
-  private lastClaimWasFull = false;
+  /** The last claim may have left due work behind: it was full, or some webhook took all it was allowed. */
+  private moreMayBeDue = false;
   private pending: AttemptReport[] = [];
   private releases: DeliveryRelease[] = [];
   private flushFailures = 0;
@@ -101,7 +113,7 @@ export class DeliveryPump {
     try {
       this.poke();
       await this.idle();
-      return this.draining && this.lastClaimWasFull;
+      return this.draining && this.moreMayBeDue;
     } finally {
       clearTimeout(timer);
     }
@@ -179,14 +191,12 @@ export class DeliveryPump {
           this.claims += 1;
           const owner = `${this.deps.owner}#${this.claims}`;
           const now = this.deps.clock();
-          const claimed = await this.deps.store.claimDueDeliveries({
-            now, limit, leaseMs, owner,
-            perWebhookLimit: this.deps.gate.maxInFlight,
-            webhookLimits: this.deps.gate.claimLimits(now.getTime()),
-          });
+          const webhookLimits = this.deps.gate.claimLimits(now.getTime());
+          const perWebhookLimit = this.deps.gate.maxInFlight;
+          const claimed = await this.deps.store.claimDueDeliveries({ now, limit, leaseMs, owner, perWebhookLimit, webhookLimits });
           if (this.claimFailing) this.deps.logger.info('Claiming deliveries works again');
           this.claimFailing = false;
-          this.lastClaimWasFull = claimed.length === limit;
+          this.moreMayBeDue = claimed.length === limit || tookAllowance(claimed, webhookLimits, perWebhookLimit);
           if (claimed.length > 0) await this.start(claimed);
           if (claimed.length < limit) break;
         }
@@ -247,9 +257,12 @@ export class DeliveryPump {
         })
         .finally(() => {
           this.inFlight -= 1;
-          // Only a full last claim says more is due; otherwise new work arrives by kick or sweep,
-          // and claiming after every completion would double the database load for nothing.
-          if (this.lastClaimWasFull && this.inFlight <= this.deps.options.concurrency / 2) this.poke();
+          // Claim again only when the last claim may have left work behind, and only once the
+          // pump and this webhook are at most half busy: claims stay few and large. Otherwise new
+          // work arrives by kick or sweep, and claiming after every completion would double the
+          // database load for nothing.
+          if (this.moreMayBeDue && this.inFlight <= this.deps.options.concurrency / 2
+            && this.deps.gate.inFlightOf(delivery.webhookId) <= this.deps.gate.maxInFlight / 2) this.poke();
           this.settleIfIdle();
         });
     }

@@ -32,6 +32,11 @@ export class EndpointGate {
     return this.options.maxInFlight;
   }
 
+  /** Requests in flight to one webhook now. */
+  inFlightOf(webhookId: string): number {
+    return this.inFlight.get(webhookId) ?? 0;
+  }
+
   /** Remembers a webhook's rate limit, so the next claim can respect it before anything is claimed. */
   knowRateLimit(webhookId: string, rate: number | null): void {
     if (rate) this.rateLimits.set(webhookId, rate);

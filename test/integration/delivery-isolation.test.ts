@@ -77,6 +77,19 @@ describe('delivery isolation: per-webhook caps, circuit breakers, rate limits, p
     assert.ok(hole.maxOpen >= 1);
   });
 
+  it('drains one webhook\'s backlog past its in-flight cap without waiting for polls', async () => {
+    const rx = await receiver();
+    const { plugin: web, connectionString } = await startTestPlugin({ runWorker: false });
+    cleanups.push(() => web.stop());
+    const { webhook } = await createWebhook(web, `${rx.url}/hook`);
+    for (let i = 0; i < 120; i += 1) await userCreated(web, i);
+    // A worker that polls every 30 s and takes 4 at a time: without claiming again as requests
+    // finish, it would send 4 per poll.
+    await plugin({ connectionString, delivery: { maxInFlightPerWebhook: 4, pollIntervalMs: 30_000 } });
+    await rx.waitFor(120, 20_000);
+    await eventually(async () => (await deliveriesOf(web, webhook.id)).every((d) => d.status === 'succeeded'));
+  });
+
   it('stops without waiting out a hanging request: the delivery goes back unsent, its attempts unspent', async () => {
     const hole = await new BlackHole().start();
     cleanups.push(() => hole.stop());

@@ -1,12 +1,13 @@
 import { newId } from '../ids.js';
 import type { Logger, DeliveryOptions } from '../options.js';
 import type { SecretBox } from '../security/secret-box.js';
-import type { AttemptCompletion, ClaimedDelivery, DeliveryRelease, WebhookRecord, WebhookStore } from '../store/store-port.js';
+import type { ClaimedDelivery, WebhookRecord, WebhookStore } from '../store/store-port.js';
 import { openSecrets, type WebhookSecrets } from '../webhooks/webhook-secrets.js';
 import { buildDeliveryRequest } from './delivery-request.js';
 import type { HttpSender, SendResult } from './http-sender.js';
 import type { EndpointGate } from './endpoint-gate.js';
 import { decideNextStep } from './next-step.js';
+import { ResultWriter, type PendingResult } from './result-writer.js';
 
 export interface DeliveryPumpDeps {
   store: WebhookStore;
@@ -32,11 +33,8 @@ interface ResolvedWebhook {
 }
 
 /** What one attempt ends as, before it is written back. */
-export interface AttemptReport {
-  completion: AttemptCompletion;
+export interface AttemptReport extends PendingResult {
   result: SendResult;
-  /** The claim's lease end: past it, writing the result back is pointless. */
-  leaseExpiresAt: Date | null;
   /** The request was aborted by shutdown: the delivery goes back unsent instead. */
   abandoned?: boolean;
 }
@@ -45,23 +43,13 @@ export interface AttemptReport {
 const WEBHOOK_CACHE_MS = 2_000;
 /** New events wait this long for others to share their claim (see pokeSoon). */
 const COALESCE_CLAIMS_MS = 5;
-/** Results are written back in bulk at most this long after the attempt ended. */
-const FLUSH_DELAY_MS = 50;
 /**
  * How long stop() lets requests in flight finish before aborting them. A receiver that hangs
  * would otherwise hold the host's shutdown for the whole request timeout; an aborted
  * delivery is handed back unsent and goes out again (it may have been received: at least once).
  */
 const DRAIN_GRACE_MS = 5_000;
-/** A failed write-back is tried again after this long, doubling up to FLUSH_RETRY_MAX_MS. */
-const FLUSH_RETRY_MS = 100;
-const FLUSH_RETRY_MAX_MS = 2_000;
 
-/**
- * The delivery engine inside the Agenda job: claims due deliveries in batches (one database
- * round trip per batch, not per delivery), keeps up to `concurrency` requests in flight,
- * and writes results back in bulk. A slow receiver holds one slot, never the whole batch.
- */
 /**
  * True when some webhook got every delivery the claim allowed it, or was allowed none (at its
  * cap, circuit open): more of its work may be due.
@@ -73,6 +61,12 @@ function tookAllowance(claimed: readonly ClaimedDelivery[], limits: ReadonlyMap<
   return [...taken].some(([id, n]) => n >= (limits.get(id) ?? perWebhook));
 }
 
+/**
+ * The delivery engine inside the Agenda job: claims due deliveries in batches (one database
+ * round trip per batch, not per delivery), keeps up to `concurrency` requests in flight,
+ * and writes results back in bulk. A slow receiver holds one slot, never the whole batch, and at most
+ * `maxInFlightPerWebhook` of them (see endpoint-gate.ts).
+ */
 export class DeliveryPump {
   private inFlight = 0;
   private claiming = false;
@@ -81,23 +75,24 @@ export class DeliveryPump {
   private stopped = false;
   /** The last claim may have left due work behind: it was full, or some webhook took all it was allowed. */
   private moreMayBeDue = false;
-  private pending: AttemptReport[] = [];
-  private releases: DeliveryRelease[] = [];
-  private flushFailures = 0;
   private claimFailing = false;
-  private flushing: Promise<void> | null = null;
   private readonly shutdown = new AbortController();
-  private flushTimer: NodeJS.Timeout | null = null;
+  private readonly writer: ResultWriter<AttemptReport>;
   private pokeTimer: NodeJS.Timeout | null = null;
   private idleWaiters: Array<() => void> = [];
   private readonly webhooks = new Map<string, ResolvedWebhook>();
   private claims = 0;
 
-  constructor(private readonly deps: DeliveryPumpDeps) {}
+  constructor(private readonly deps: DeliveryPumpDeps) {
+    this.writer = new ResultWriter<AttemptReport>({
+      store: deps.store, logger: deps.logger, clock: deps.clock, batchSize: deps.options.batchSize,
+      afterWrite: (reports) => this.updateHealth(reports),
+      onSettled: () => this.settleIfIdle(),
+    });
+  }
 
   get active(): boolean {
-    return this.inFlight > 0 || this.claiming || this.pokeTimer !== null || this.pending.length > 0 || this.releases.length > 0
-      || this.flushing !== null;
+    return this.inFlight > 0 || this.claiming || this.pokeTimer !== null || this.writer.busy;
   }
 
   /**
@@ -154,6 +149,7 @@ export class DeliveryPump {
       // The cancelled claim may have been all that kept a run() waiting: release it too.
       this.settleIfIdle();
     }
+    this.writer.stop();
     const abort = setTimeout(() => this.shutdown.abort(), DRAIN_GRACE_MS);
     try {
       await this.idle();
@@ -238,8 +234,7 @@ export class DeliveryPump {
             this.release(delivery, this.deps.clock(), 0);
             return 'success' as const; // not the endpoint's fault: neutral for the breaker
           }
-          this.pending.push(report);
-          this.scheduleFlush();
+          this.writer.add(report);
           return report.result.outcome;
         }, (error: unknown) => {
           // attempt() catches what it expects; anything else must not wedge the pump. The
@@ -268,12 +263,9 @@ export class DeliveryPump {
     }
   }
 
-  /** Hands a claimed delivery back unsent, due again after `delayMs`; written with the next flush. */
+  /** Hands a claimed delivery back unsent, due again after `delayMs`; written with the next results. */
   private release(delivery: ClaimedDelivery['delivery'], now: Date, delayMs: number): void {
-    this.releases.push({
-      id: delivery.id, owner: delivery.leaseOwner ?? this.deps.owner, nextAttemptAt: new Date(now.getTime() + delayMs),
-    });
-    this.scheduleFlush();
+    this.writer.release({ id: delivery.id, owner: delivery.leaseOwner ?? this.deps.owner, nextAttemptAt: new Date(now.getTime() + delayMs) });
   }
 
   /** One attempt of one delivery; never rejects. Also used for test sends. */
@@ -369,59 +361,6 @@ export class DeliveryPump {
       if (hit) out.set(id, hit);
     }
     return out;
-  }
-
-  private scheduleFlush(): void {
-    if (this.flushTimer || this.flushing) return;
-    const delay = this.flushFailures > 0
-      ? Math.min(FLUSH_RETRY_MAX_MS, FLUSH_RETRY_MS * 2 ** (this.flushFailures - 1))
-      : this.pending.length >= this.deps.options.batchSize ? 0 : FLUSH_DELAY_MS;
-    this.flushTimer = setTimeout(() => {
-      this.flushTimer = null;
-      this.flushing = this.flush().finally(() => {
-        this.flushing = null;
-        if (this.pending.length > 0 || this.releases.length > 0) this.scheduleFlush();
-        this.settleIfIdle();
-      });
-    }, delay);
-  }
-
-  /**
-   * Writes results (and releases) back in bulk. A failed write (a dropped connection, a
-   * database restart) is kept and tried again with backoff while the leases last: dropping
-   * it would have every one of those deliveries sent a second time when its lease ran out.
-   */
-  private async flush(): Promise<void> {
-    const reports = this.pending;
-    const releases = this.releases;
-    this.pending = [];
-    this.releases = [];
-    try {
-      await this.deps.store.completeAttempts(reports.map((r) => r.completion));
-      await this.deps.store.releaseDeliveries(releases);
-      if (this.flushFailures > 0) this.deps.logger.info('Writing delivery results works again', { count: reports.length });
-      this.flushFailures = 0;
-    } catch (error) {
-      this.flushFailures += 1;
-      const now = this.deps.clock().getTime();
-      // Past its lease another worker may already have taken a delivery: its result is moot.
-      const live = (leaseEnd: Date | null | undefined) => !this.stopped && (leaseEnd?.getTime() ?? 0) > now;
-      const keep = reports.filter((r) => live(r.leaseExpiresAt));
-      if (this.flushFailures === 1 || keep.length < reports.length) {
-        this.deps.logger.error('Writing delivery results failed; retrying while their leases last', {
-          error: String(error), count: reports.length, given_up: reports.length - keep.length,
-        });
-      }
-      this.pending.unshift(...keep);
-      // A lost release costs nothing: the lease runs out and the delivery is due again.
-      if (!this.stopped) this.releases.unshift(...releases);
-      return;
-    }
-    try {
-      await this.updateHealth(reports);
-    } catch (error) {
-      this.deps.logger.error('Updating webhook health failed', { error: String(error) });
-    }
   }
 
   /** Success ends a webhook's failing run; a run longer than disableAfterMs disables it. */

@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { createServer, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import pg from 'pg';
+import { createWebhooksPlugin, EventNotRecordedError } from '../../plugin/index.js';
+import { eventually, startTestPlugin, TEST_KEY } from '../support/plugin-fixture.js';
+import { TestReceiver } from '../support/receiver.js';
+
+const TENANT = 'acme';
+
+describe('database faults', function () {
+  this.timeout(30_000);
+  let cleanups: Array<() => Promise<unknown>> = [];
+  afterEach(async () => {
+    const pending = cleanups.reverse();
+    cleanups = [];
+    for (const cleanup of pending) await cleanup().catch(() => undefined);
+  });
+
+  it('rejects hook calls within hookTimeoutMs when the database accepts connections and never answers', async () => {
+    // A "PostgreSQL" that hangs: what a cut network or a stalled server looks like to the pool.
+    const sockets = new Set<Socket>();
+    const hole = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+      socket.resume();
+    });
+    await new Promise<void>((resolve) => hole.listen(0, '127.0.0.1', resolve));
+    cleanups.push(async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => hole.close(resolve));
+    });
+    const { port } = hole.address() as AddressInfo;
+    const plugin = createWebhooksPlugin({
+      storage: { postgres: { connectionString: `postgres://u:p@127.0.0.1:${port}/db` } },
+      encryptionKeys: [TEST_KEY],
+      hookTimeoutMs: 300,
+      logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+    });
+    const outcomes = await Promise.all(Array.from({ length: 5 }, async () => {
+      const started = Date.now();
+      const error = await plugin.hooks.userLogin({ user: { _id: 'u-1' } }, { tenantId: TENANT }).then(() => null, (e: unknown) => e);
+      return { error, ms: Date.now() - started };
+    }));
+    for (const { error, ms } of outcomes) {
+      assert.ok(error instanceof EventNotRecordedError, `rejected with EventNotRecordedError, got ${String(error)}`);
+      assert.equal((error as EventNotRecordedError).code, 'event_not_recorded');
+      assert.ok(ms < 5_000, `rejected after ${ms} ms, far beyond hookTimeoutMs`);
+    }
+  });
+
+  it('survives every one of its connections being terminated, and keeps recording and delivering', async () => {
+    const rx = await new TestReceiver().start();
+    cleanups.push(() => rx.stop());
+    const { plugin, connectionString } = await startTestPlugin();
+    cleanups.push(() => plugin.stop());
+    await plugin.webhooks.create({ name: 'rx', url: `${rx.url}/hook`, events: ['USER_LOGIN'] }, plugin.context({ tenantId: TENANT }, 'default'));
+    const admin = new pg.Client({ connectionString });
+    await admin.connect();
+    cleanups.push(() => admin.end());
+    const database = new URL(connectionString).pathname.slice(1);
+    let accepted = 0;
+    for (let round = 0; round < 3; round += 1) {
+      for (let i = 0; i < 10; i += 1) {
+        // A call that meets a connection as it dies may be refused; it is never silently lost.
+        await plugin.hooks.userLogin({ user: { _id: `u-${round}-${i}` } }, { tenantId: TENANT }).then(() => { accepted += 1; }, (e: unknown) => {
+          assert.ok(e instanceof EventNotRecordedError, String(e));
+        });
+      }
+      const { rowCount } = await admin.query(
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [database]);
+      assert.ok((rowCount ?? 0) > 0, 'the plugin had connections to terminate');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    // Still alive (an unhandled 'error' would have ended this process), and still working.
+    await plugin.hooks.userLogin({ user: { _id: 'u-after' } }, { tenantId: TENANT });
+    accepted += 1;
+    await rx.waitFor(accepted, 20_000);
+    await eventually(async () => {
+      const { rows } = await admin.query("SELECT count(*)::int AS n FROM webhook_deliveries WHERE status = 'succeeded'");
+      return rows[0].n === accepted;
+    }, 20_000);
+  });
+});

@@ -16,6 +16,7 @@ import { createLifecycleHooks, type LifecycleHooks } from './host/lifecycle-hook
 import { normalizeContext } from './host/hook-context.js';
 import { instrumentPassport, type PassportInstrumentationOptions, type PassportLike } from './host/passport-instrumentation.js';
 import { resolveOptions, type Logger, type WebhooksPluginOptions } from './options.js';
+import { repeatLimitedLog } from './repeat-limited-log.js';
 import { SecretBox } from './security/secret-box.js';
 import { createStore } from './store/create-store.js';
 import type { WebhookStore } from './store/store-port.js';
@@ -56,7 +57,9 @@ export function createWebhooksPlugin(input: WebhooksPluginOptions): WebhooksPlug
   const options = resolveOptions(input);
   const { clock, logger, delivery } = options;
   const catalogue = buildCatalogue(options.customEventTypes);
-  const store = createStore(options.storage, logger, options.hookTimeoutMs);
+  // One limiter for every error that repeats while a dependency is down.
+  const faultLog = repeatLimitedLog(logger);
+  const store = createStore(options.storage, faultLog, options.hookTimeoutMs);
   const box = new SecretBox(options.encryptionKeys);
   const owner = options.workerName ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const egress = { allow: options.egress.allow, httpsOnly: options.egress.httpsOnly };
@@ -128,7 +131,7 @@ export function createWebhooksPlugin(input: WebhooksPluginOptions): WebhooksPlug
       if (state !== 'new') throw new Error(`start() called on a ${state} plugin`);
       await store.init();
       if (options.runWorker) {
-        worker = new DeliveryWorker({ store, pump, options: delivery, logger, clock, name: owner });
+        worker = new DeliveryWorker({ store, pump, options: delivery, logger, faultLog, clock, name: owner });
         await worker.start();
       }
       state = 'started';

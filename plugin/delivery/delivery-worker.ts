@@ -1,5 +1,6 @@
 import { Agenda } from 'agenda';
 import type { Logger, DeliveryOptions } from '../options.js';
+import type { RepeatLimitedLog } from '../repeat-limited-log.js';
 import type { WebhookStore } from '../store/store-port.js';
 import type { DeliveryPump } from './delivery-pump.js';
 
@@ -27,6 +28,8 @@ export interface DeliveryWorkerDeps {
   pump: DeliveryPump;
   options: DeliveryOptions;
   logger: Logger;
+  /** For errors that repeat while the database is down (see repeat-limited-log.ts). */
+  faultLog: RepeatLimitedLog;
   clock: () => Date;
   name: string;
 }
@@ -57,7 +60,7 @@ export class DeliveryWorker {
       defaultLockLifetime: Math.max(deps.options.leaseMs * 2, MAX_JOB_RUN_MS * 4),
       removeOnComplete: true,
     });
-    this.agenda.on('error', (error: unknown) => deps.logger.error('Agenda error', { error: String(error) }));
+    this.agenda.on('error', (error: unknown) => deps.faultLog('error', 'Agenda error', { error: String(error) }));
     // No lockLimit: with lockLimit 1 Agenda refuses to lock a freshly queued deliver job while
     // the previous one still counts as locked and waits for its next scan (p99 ~0.9 s, measured).
     this.agenda.define(JOB_DELIVER, () => this.track(this.deliver()), { concurrency: 1, removeOnComplete: true });
@@ -75,7 +78,7 @@ export class DeliveryWorker {
     // worker at once where the store can announce them; elsewhere the sweep finds them.
     this.stopListening = (await this.deps.store.listenForNewWork?.(
       () => this.kick(),
-      (error) => this.deps.logger.warn('Listening for new deliveries failed; polling meanwhile', { error: String(error) }),
+      (error) => this.deps.faultLog('warn', 'Listening for new deliveries failed; polling meanwhile', { error: String(error) }),
     )) ?? null;
     await this.agenda.every(this.deps.options.pollIntervalMs, JOB_SWEEP);
     await this.agenda.every(PRUNE_EVERY_MS, JOB_PRUNE);

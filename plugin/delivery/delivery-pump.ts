@@ -172,6 +172,7 @@ export class DeliveryPump {
 
   private async fill(): Promise<void> {
     this.claiming = true;
+    let lastClaim: { owner: string; leaseUntil: Date } | null = null;
     try {
       const { concurrency, batchSize, leaseMs } = this.deps.options;
       do {
@@ -187,6 +188,7 @@ export class DeliveryPump {
           this.claims += 1;
           const owner = `${this.deps.owner}#${this.claims}`;
           const now = this.deps.clock();
+          lastClaim = { owner, leaseUntil: new Date(now.getTime() + leaseMs) };
           const webhookLimits = this.deps.gate.claimLimits(now.getTime());
           const perWebhookLimit = this.deps.gate.maxInFlight;
           const claimed = await this.deps.store.claimDueDeliveries({ now, limit, leaseMs, owner, perWebhookLimit, webhookLimits });
@@ -198,8 +200,10 @@ export class DeliveryPump {
         }
       } while (this.claimAgain && !this.draining);
     } catch (error) {
-      // The leases (if any were taken) expire and the work comes back; the next poll retries.
+      // The claim may have committed with its answer lost (a connection dropped mid-way): give
+      // its deliveries back now rather than when the lease ends. The next poll claims again.
       // Logged once per outage, not once per poll.
+      this.releaseLostClaim(lastClaim);
       if (!this.claimFailing) this.deps.logger.error('Claiming deliveries failed; retrying at every poll until the store answers', { error: String(error) });
       this.claimFailing = true;
     } finally {
@@ -261,6 +265,20 @@ export class DeliveryPump {
           this.settleIfIdle();
         });
     }
+  }
+
+  /**
+   * Releases what a failed claim may hold, retrying (the store may still be down) until its
+   * lease would have ended anyway.
+   */
+  private releaseLostClaim(claim: { owner: string; leaseUntil: Date } | null, delayMs = 0): void {
+    if (!claim || this.stopped) return;
+    setTimeout(() => {
+      this.deps.store.releaseClaim(claim.owner, claim.leaseUntil, this.deps.clock()).catch(() => {
+        const next = Math.min(2_000, Math.max(250, delayMs * 2));
+        if (this.deps.clock().getTime() + next < claim.leaseUntil.getTime()) this.releaseLostClaim(claim, next);
+      });
+    }, delayMs).unref();
   }
 
   /** Hands a claimed delivery back unsent, due again after `delayMs`; written with the next results. */

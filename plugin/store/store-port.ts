@@ -250,6 +250,12 @@ export interface WebhookStore {
   claimDueDeliveries(options: ClaimOptions): Promise<ClaimedDelivery[]>;
   /** Gives claimed deliveries back unsent, due again at `nextAttemptAt`, their attempt count unchanged. */
   releaseDeliveries(releases: readonly DeliveryRelease[]): Promise<void>;
+  /**
+   * Gives back, due at `now`, every delivery still held by the claim that `owner` made with
+   * lease end `leaseUntil`: for a claim whose answer was lost (the connection dropped after the
+   * statement committed), so its deliveries need not wait out the lease. Returns how many.
+   */
+  releaseClaim(owner: string, leaseUntil: Date, now: Date): Promise<number>;
   /** Earliest nextAttemptAt among pending deliveries of enabled webhooks, so a worker knows when to look again. */
   nextDueAt(): Promise<Date | null>;
   /** Stores attempts and moves their deliveries on; a completion whose lease was lost is ignored. */

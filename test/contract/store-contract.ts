@@ -321,6 +321,18 @@ export function storeContract(createStore: () => Promise<WebhookStore>): void {
       await store.releaseDeliveries([]);
     });
 
+    it('gives back what one claim holds, by its owner name, when the claim\'s answer was lost', async () => {
+      const { deliveries: [a, b] } = await seedEvent([webhookRecord(), webhookRecord()]);
+      const [lost] = await store.claimDueDeliveries({ now: at(0), limit: 1, leaseMs: 60_000, owner: 'w#1' });
+      const [kept] = await store.claimDueDeliveries({ now: at(0), limit: 1, leaseMs: 60_000, owner: 'w#2' });
+      assert.equal(await store.releaseClaim('w#1', at(60_000), at(10)), 1);
+      const released = await store.findDelivery('tenant-a', lost.delivery.id);
+      assert.deepEqual([released?.leaseOwner, released?.nextAttemptAt, released?.attempts], [null, at(10), 0]);
+      assert.equal((await store.findDelivery('tenant-a', kept.delivery.id))?.leaseOwner, 'w#2', 'another claim keeps its lease');
+      assert.equal(await store.releaseClaim('w#1', at(60_000), at(10)), 0);
+      assert.deepEqual(new Set([lost.delivery.id, kept.delivery.id]), new Set([a.id, b.id]));
+    });
+
     it('discards the waiting deliveries of one webhook on request, never one in flight or another tenant\'s', async () => {
       const w = webhookRecord({ enabled: false });
       await store.insertWebhook(w);

@@ -194,6 +194,15 @@ export class MongoDeliveryQueue {
     );
   }
 
+  /** A claim sets `nextAttemptAt` to its lease end, so `deliveries_due` finds its documents directly. */
+  async releaseClaim(owner: string, leaseUntil: Date, now: Date): Promise<number> {
+    const { modifiedCount } = await this.models.deliveries.updateMany(
+      { status: 'pending', nextAttemptAt: leaseUntil, leaseOwner: owner },
+      { $set: { nextAttemptAt: now, leaseOwner: null, leaseExpiresAt: null, updatedAt: now }, $unset: { leaseToken: 1 } },
+    );
+    return modifiedCount;
+  }
+
   async nextDueAt(): Promise<Date | null> {
     const disabled = await this.disabledWebhookIds();
     const doc = await this.models.deliveries

@@ -278,6 +278,10 @@ export class MongoStore implements WebhookStore {
     return this.queue.release(releases);
   }
 
+  releaseClaim(owner: string, leaseUntil: Date, now: Date): Promise<number> {
+    return this.queue.releaseClaim(owner, leaseUntil, now);
+  }
+
   nextDueAt(): Promise<Date | null> {
     return this.queue.nextDueAt();
   }

@@ -363,6 +363,16 @@ export class PostgresStore implements WebhookStore {
       [releases.map((r) => r.id), releases.map((r) => r.owner), releases.map((r) => r.nextAttemptAt)]);
   }
 
+  async releaseClaim(owner: string, leaseUntil: Date, now: Date): Promise<number> {
+    // A claim sets next_attempt_at to its lease end: the due index finds its rows directly.
+    const { rowCount } = await this.pool.query(
+      `UPDATE ${this.table('deliveries')}
+       SET next_attempt_at = $3, lease_owner = NULL, lease_expires_at = NULL, updated_at = $3
+       WHERE status = 'pending' AND next_attempt_at = $2 AND lease_owner = $1`,
+      [owner, leaseUntil, now]);
+    return rowCount ?? 0;
+  }
+
   async nextDueAt(): Promise<Date | null> {
     // One probe per enabled webhook: a disabled webhook's backlog is never read.
     const { rows } = await this.pool.query(

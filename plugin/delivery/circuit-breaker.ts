@@ -65,16 +65,19 @@ export class CircuitBreakers {
 
   /** Feeds an attempt's outcome in; returns true when this outcome opened the circuit. */
   record(webhookId: string, outcome: AttemptOutcome, now: number): boolean {
+    const existing = this.circuits.get(webhookId);
+    const failedProbe = existing?.probing === true && UNANSWERED.has(outcome);
+    // Whatever the outcome, the probe is over: an inconclusive one (blocked, tls) lets the next
+    // request probe again rather than leave the circuit open for ever.
+    if (existing) existing.probing = false;
     if (ANSWERED.has(outcome)) {
       this.circuits.delete(webhookId);
       return false;
     }
     if (!UNANSWERED.has(outcome)) return false;
-    const circuit = this.circuits.get(webhookId) ?? { failures: 0, openUntil: 0, opens: 0, probing: false };
+    const circuit = existing ?? { failures: 0, openUntil: 0, opens: 0, probing: false };
     this.circuits.set(webhookId, circuit);
     circuit.failures += 1;
-    const failedProbe = circuit.probing;
-    circuit.probing = false;
     // Attempts that were already in flight when the circuit opened do not extend it.
     if (!failedProbe && (circuit.openUntil !== 0 || circuit.failures < this.options.threshold)) return false;
     circuit.opens += 1;

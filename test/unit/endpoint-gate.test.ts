@@ -57,6 +57,15 @@ describe('circuit breakers', () => {
     assert.deepEqual(cooldowns, [2_000, 4_000, 8_000, 8_000, 8_000]);
   });
 
+  it('lets another probe through when a probe ends without a verdict (refused by the egress guard, TLS)', () => {
+    const b = breakers();
+    for (let i = 0; i < 3; i += 1) b.record('w', 'timeout', 0);
+    b.starting('w', 1_000);
+    b.record('w', 'blocked', 1_100);
+    assert.equal(b.state('w', 1_100), 'half_open', 'not stuck open');
+    assert.equal(b.allowance('w', 1_100), 1);
+  });
+
   it('is not extended by failures of requests that were in flight when it opened', () => {
     const b = breakers();
     for (let i = 0; i < 3; i += 1) b.record('w', 'timeout', 0);

@@ -80,6 +80,7 @@ export function createWebhooksPlugin(input: WebhooksPluginOptions): WebhooksPlug
     onWebhookDisabled: () => subscriptions.invalidate(),
     gate: new EndpointGate({
       maxInFlight: Math.min(delivery.maxInFlightPerWebhook, delivery.concurrency),
+      concurrency: delivery.concurrency,
       breaker: { threshold: delivery.circuitBreakerThreshold, cooldownMs: delivery.circuitBreakerCooldownMs },
     }),
   });

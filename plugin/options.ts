@@ -51,7 +51,7 @@ export interface DeliveryOptions {
   secretOverlapMs: number;
   /** Time allowed to open the TCP (and TLS) connection of one attempt, in ms; kept below timeoutMs so a dead host fails fast. Default 5000. */
   connectTimeoutMs: number;
-  /** Most requests in flight to one webhook at a time, so a slow or hanging endpoint holds only its own share of `concurrency`. Default 32. */
+  /** Most requests in flight to one webhook at a time, so a slow or hanging endpoint holds only its own share of `concurrency`. Default 16. */
   maxInFlightPerWebhook: number;
   /** Consecutive timeouts or connection failures of one webhook that open its circuit (sending stops for a cool-down, then one probe). Default 5. */
   circuitBreakerThreshold: number;
@@ -126,7 +126,7 @@ export const DEFAULT_DELIVERY_OPTIONS: Readonly<DeliveryOptions> = Object.freeze
   retentionMs: 30 * DAY,
   secretOverlapMs: DAY,
   connectTimeoutMs: 5_000,
-  maxInFlightPerWebhook: 32,
+  maxInFlightPerWebhook: 16,
   circuitBreakerThreshold: 5,
   circuitBreakerCooldownMs: 30_000,
   dnsTimeoutMs: 5_000,

@@ -96,19 +96,23 @@ export class DeliveryPump {
   }
 
   /**
-   * Claims and sends until nothing more is due (or `maxRunMs` passes), then waits for every
-   * attempt to be written back. Resolves true when it stopped early with work possibly left.
+   * One Agenda job's turn: claims and sends until nothing more is due, or hands over after
+   * `maxRunMs` (the pump itself keeps going). Resolves true when it handed over with work
+   * possibly left.
    */
   async run(maxRunMs: number): Promise<boolean> {
     if (this.stopped) return false;
-    this.draining = false;
-    const timer = setTimeout(() => {
-      this.draining = true;
-    }, maxRunMs);
+    let timer: NodeJS.Timeout | undefined;
+    // At the hand-over the job ends but the pump does not stop: requests in flight go on, and
+    // the pump keeps claiming. Waiting for them here would stall every delivery behind the
+    // slowest request in flight (up to timeoutMs) once per hand-over.
+    const handOver = new Promise<true>((resolve) => {
+      timer = setTimeout(() => resolve(true), maxRunMs);
+    });
     try {
       this.poke();
-      await this.idle();
-      return this.draining && this.moreMayBeDue;
+      const timedOut = await Promise.race([this.idle().then(() => false), handOver]);
+      return timedOut && this.moreMayBeDue;
     } finally {
       clearTimeout(timer);
     }
@@ -180,8 +184,11 @@ export class DeliveryPump {
         for (;;) {
           const room = concurrency - this.inFlight;
           const limit = Math.min(batchSize, room);
-          // Claim only when a useful batch fits, so claims stay few and large under load.
-          if (this.draining || limit <= 0 || (room < Math.min(batchSize, concurrency) / 2 && this.inFlight > 0)) break;
+          // Claim only when a useful batch fits, so claims stay few and large under load. Slots
+          // held by webhooks that may take no more (at their cap, circuit open) do not count
+          // against the batch: else a few slow receivers would stop claims for everyone.
+          const usable = concurrency - this.deps.gate.heldByBlocked(Date.now());
+          if (this.draining || limit <= 0 || (room < Math.min(batchSize, usable) / 2 && this.inFlight > 0)) break;
           // A lease name per claim, not per process: if an operator requeues a delivery while
           // its attempt is still running, the late result of the old claim cannot overwrite the
           // new claim's state.
@@ -190,7 +197,7 @@ export class DeliveryPump {
           const now = this.deps.clock();
           lastClaim = { owner, leaseUntil: new Date(now.getTime() + leaseMs) };
           const webhookLimits = this.deps.gate.claimLimits(now.getTime());
-          const perWebhookLimit = this.deps.gate.maxInFlight;
+          const perWebhookLimit = this.deps.gate.defaultClaimLimit();
           const claimed = await this.deps.store.claimDueDeliveries({ now, limit, leaseMs, owner, perWebhookLimit, webhookLimits });
           if (this.claimFailing) this.deps.logger.info('Claiming deliveries works again');
           this.claimFailing = false;

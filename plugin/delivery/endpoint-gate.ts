@@ -12,9 +12,19 @@ import { RateLimiter } from './rate-limiter.js';
  * `concurrency` slots, however deep its backlog.
  */
 export interface EndpointGateOptions {
+  /** Most requests in flight to one webhook. */
   maxInFlight: number;
+  /** The worker's request slots (delivery.concurrency). */
+  concurrency: number;
   breaker: CircuitBreakerOptions;
 }
+
+/**
+ * Share of the worker's slots that busy webhooks (those using half their cap or more) may hold
+ * together. The rest stays free for the others: without it, a handful of slow receivers (slow
+ * but answering, so no circuit opens) at their caps would fill the worker.
+ */
+const BUSY_SHARE = 0.75;
 
 export type Admission = { admitted: true } | { admitted: false; retryInMs: number; reason: 'circuit_open' | 'rate_limited' | 'busy' };
 
@@ -50,9 +60,10 @@ export class EndpointGate {
   claimLimits(now: number): Map<string, number> {
     const limits = new Map<string, number>();
     const ids = new Set([...this.inFlight.keys(), ...this.rateLimits.keys(), ...this.breakers.openCircuits(now)]);
+    const busyRoom = this.busyRoom();
     for (const id of ids) {
       const room = Math.min(
-        this.options.maxInFlight - (this.inFlight.get(id) ?? 0),
+        this.roomUnderShare(this.inFlight.get(id) ?? 0, busyRoom),
         this.breakers.allowance(id, now),
         this.limiter.available(id, this.rateLimits.get(id) ?? null, now),
       );
@@ -60,6 +71,41 @@ export class EndpointGate {
     }
     this.limiter.sweep(now);
     return limits;
+  }
+
+  /** What a webhook with nothing in flight (not in {@link claimLimits}) may take in the next claim. */
+  defaultClaimLimit(): number {
+    return this.roomUnderShare(0, this.busyRoom());
+  }
+
+  /**
+   * A webhook may always fill up to half its cap (it stays "not busy"); beyond that it draws on
+   * the slots the busy share has left, which all busy webhooks share.
+   */
+  private roomUnderShare(own: number, busyRoom: number): number {
+    const busyAt = Math.max(1, Math.floor(this.options.maxInFlight / 2));
+    return Math.min(this.options.maxInFlight - own, Math.max(0, busyAt - own) + Math.max(0, busyRoom));
+  }
+
+  private busyRoom(): number {
+    return Math.floor(this.options.concurrency * BUSY_SHARE) - this.heldByBusy();
+  }
+
+  /** Slots held by webhooks that may take no more now (at their cap, circuit open, busy share used up). */
+  heldByBlocked(now: number): number {
+    let held = 0;
+    for (const [id, n] of this.claimLimits(now)) if (n === 0) held += this.inFlight.get(id) ?? 0;
+    return held;
+  }
+
+  private isBusy(inFlight: number): boolean {
+    return inFlight >= Math.max(1, Math.floor(this.options.maxInFlight / 2));
+  }
+
+  private heldByBusy(): number {
+    let held = 0;
+    for (const n of this.inFlight.values()) if (this.isBusy(n)) held += n;
+    return held;
   }
 
   /** Takes a slot (and a rate-limit token) for one request, or says when to try again. */

@@ -77,6 +77,27 @@ describe('delivery isolation: per-webhook caps, circuit breakers, rate limits, p
     assert.ok(hole.maxOpen >= 1);
   });
 
+  it('keeps delivering to a healthy endpoint while slow receivers (answering, so no circuit opens) fill their caps', async () => {
+    let slowAnswered = false;
+    const slow = await Promise.all([receiver(), receiver(), receiver(), receiver()]);
+    for (const rx of slow) {
+      rx.respondWith(async (_req, res) => {
+        await sleep(8_000);
+        slowAnswered = true;
+        res.writeHead(200).end();
+      });
+    }
+    const healthy = await receiver();
+    // 8 slots, at most 2 per webhook: four slow webhooks at their caps would hold all 8 for 8 s
+    // at a time; busy webhooks share at most 6.
+    const p = await plugin({ delivery: { concurrency: 8, maxInFlightPerWebhook: 2, timeoutMs: 20_000, leaseMs: 60_000 } });
+    for (const rx of slow) await createWebhook(p, `${rx.url}/hook`);
+    await createWebhook(p, `${healthy.url}/hook`);
+    for (let i = 0; i < 20; i += 1) await userCreated(p, i);
+    await healthy.waitFor(20, 7_000);
+    assert.equal(slowAnswered, false, 'the healthy endpoint got everything while the slow ones were still answering their first requests');
+  });
+
   it('drains one webhook\'s backlog past its in-flight cap without waiting for polls', async () => {
     const rx = await receiver();
     const { plugin: web, connectionString } = await startTestPlugin({ runWorker: false });

@@ -12,7 +12,7 @@ function pump(): DeliveryPump {
   return new DeliveryPump({
     store: emptyStore, box: {} as never, sender: {} as never, options: { ...DEFAULT_DELIVERY_OPTIONS }, logger: quiet,
     clock: () => new Date(), random: Math.random, owner: 'test', onWebhookDisabled: () => undefined,
-    gate: new EndpointGate({ maxInFlight: 32, breaker: { threshold: 5, cooldownMs: 30_000 } }),
+    gate: new EndpointGate({ maxInFlight: 16, concurrency: 128, breaker: { threshold: 5, cooldownMs: 30_000 } }),
   });
 }
 

@@ -94,7 +94,7 @@ describe('rate limiter', () => {
 });
 
 describe('endpoint gate', () => {
-  const gate = () => new EndpointGate({ maxInFlight: 2, breaker: { threshold: 1, cooldownMs: 1_000 } });
+  const gate = () => new EndpointGate({ maxInFlight: 2, concurrency: 100, breaker: { threshold: 1, cooldownMs: 1_000 } });
 
   it('caps requests in flight per webhook and tells the claim how much room each has', () => {
     const g = gate();
@@ -117,6 +117,19 @@ describe('endpoint gate', () => {
     assert.equal(g.claimLimits(1_000).get('a'), 1);
     assert.equal(g.admit('a', null, 1_000).admitted, true);
     assert.equal(g.claimLimits(1_000).get('a'), 0, 'one probe only');
+  });
+
+  it('keeps a quarter of the slots for webhooks that are not busy, however many slow ones fill their caps', () => {
+    const g = new EndpointGate({ maxInFlight: 4, concurrency: 16, breaker: { threshold: 5, cooldownMs: 1_000 } });
+    for (const id of ['slow-1', 'slow-2', 'slow-3']) for (let i = 0; i < 4; i += 1) g.admit(id, null, 0);
+    // 12 of 16 slots are held by busy webhooks: that is their whole share.
+    g.admit('slow-4', null, 0);
+    g.admit('slow-4', null, 0);
+    const limits = g.claimLimits(0);
+    assert.equal(limits.get('slow-4'), 0, 'a busy webhook gets nothing more while the busy share is used up');
+    assert.equal(limits.has('fresh'), false);
+    assert.equal(g.defaultClaimLimit(), 2, 'a webhook with nothing in flight may still fill half its cap');
+    assert.equal(g.heldByBlocked(0), 14, 'slots of webhooks that may take no more');
   });
 
   it('limits the claim of a rate-limited webhook to the tokens it has', () => {

@@ -7,7 +7,8 @@ import { FAST_DELIVERY } from '../scenario-kit.js';
 import { runBadNeighbour, type NeighbourProfile, type NeighbourResult } from './bad-neighbour.js';
 import type { ScenarioEnv } from '../scenario-kit.js';
 
-export const FULL: NeighbourProfile = { rate: 300, seconds: 10, graceMs: 60_000, maxMs: 180_000, options: {} };
+// 40 s: longer than one deliver job (30 s), so the hand-over to the next job happens under load.
+export const FULL: NeighbourProfile = { rate: 300, seconds: 40, graceMs: 60_000, maxMs: 240_000, options: {} };
 export const QUICK: NeighbourProfile = { rate: 50, seconds: 1.5, graceMs: 20_000, maxMs: 60_000, options: { delivery: FAST_DELIVERY } };
 
 export function runBlackHole(profile: NeighbourProfile, env: ScenarioEnv): Promise<NeighbourResult> {

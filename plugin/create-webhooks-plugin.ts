@@ -22,6 +22,10 @@ import { createStore } from './store/create-store.js';
 import type { WebhookStore } from './store/store-port.js';
 import { WebhookService } from './webhooks/webhook-service.js';
 
+/** How long stop() waits for the delivery worker (in-flight requests get 5 s of it), then for each other step. */
+const STOP_WORKER_LIMIT_MS = 10_000;
+const STOP_STEP_LIMIT_MS = 5_000;
+
 /** What `createWebhooksPlugin` returns: the hooks a host calls, and the plugin's lifecycle. */
 export interface WebhooksPlugin {
   /** Typed lifecycle hooks plus `emit()`; each resolves once the event is durable. */
@@ -141,18 +145,28 @@ export function createWebhooksPlugin(input: WebhooksPluginOptions): WebhooksPlug
       if (state === 'stopped') return;
       const wasStarted = state === 'started';
       state = 'stopped';
-      // A shutdown that hangs should say where: each step logs once it has waited 5 s.
-      const step = async (name: string, run: () => Promise<void>) => {
+      // stop() always resolves, and within bounds: a step that fails is logged and the next one
+      // runs; a step that hangs (a database that accepts connections and never answers) is
+      // given up after its limit. Each step says where it waits once it has waited 5 s.
+      const step = async (name: string, limitMs: number, run: () => Promise<void>) => {
         const slow = setTimeout(() => logger.warn(`stop() is still waiting for ${name}`), 5_000);
+        let expire: NodeJS.Timeout | undefined;
+        const expired = new Promise<'expired'>((resolve) => {
+          expire = setTimeout(() => resolve('expired'), limitMs);
+        });
         try {
-          await run();
+          const outcome = await Promise.race([run().then(() => 'done' as const), expired]);
+          if (outcome === 'expired') logger.error(`stop() gave up waiting for ${name} after ${limitMs / 1000} s`);
+        } catch (error) {
+          logger.error(`stop(): ${name} failed`, { error: String(error) });
         } finally {
           clearTimeout(slow);
+          clearTimeout(expire);
         }
       };
-      if (wasStarted && worker) await step('the delivery worker', () => worker!.stop());
-      await step('in-flight deliveries', () => pump.drain());
-      await step('the store to close', () => store.close());
+      if (wasStarted && worker) await step('the delivery worker', STOP_WORKER_LIMIT_MS, () => worker!.stop());
+      await step('in-flight deliveries', STOP_STEP_LIMIT_MS, () => pump.drain());
+      await step('the store to close', STOP_STEP_LIMIT_MS, () => store.close());
     },
   };
 }

@@ -1,4 +1,4 @@
-import { Agenda } from 'agenda';
+import { Agenda, type AgendaBackend } from 'agenda';
 import type { Logger, DeliveryOptions } from '../options.js';
 import type { RepeatLimitedLog } from '../repeat-limited-log.js';
 import type { WebhookStore } from '../store/store-port.js';
@@ -46,14 +46,16 @@ export interface DeliveryWorkerDeps {
  */
 export class DeliveryWorker {
   private readonly agenda: Agenda;
+  private readonly backend: AgendaBackend;
   private kickedAt = 0;
   private started = false;
   private readonly running = new Set<Promise<void>>();
   private stopListening: (() => Promise<void>) | null = null;
 
   constructor(private readonly deps: DeliveryWorkerDeps) {
+    this.backend = deps.store.createAgendaBackend();
     this.agenda = new Agenda({
-      backend: deps.store.createAgendaBackend(),
+      backend: this.backend,
       name: deps.name,
       // A number: Agenda reads a string through human-interval ('100ms' would become 5 s).
       processEvery: deps.options.pollIntervalMs,
@@ -109,14 +111,25 @@ export class DeliveryWorker {
   async stop(): Promise<void> {
     if (!this.started) return;
     this.started = false;
-    await this.stopListening?.();
+    // Each step runs whatever the one before did: with the database down, Agenda's stop()
+    // rejects (it unlocks jobs in the database), and the steps after it must still happen.
+    await this.stopListening?.().catch((error: unknown) => this.deps.logger.warn('Stopping LISTEN failed', { error: String(error) }));
     await this.deps.pump.drain();
     // Agenda stops starting jobs; then we wait for our own handlers rather than using
     // agenda.drain(): with removeOnComplete, Agenda 6.2.6 can emit 'complete' before it drops
     // the job from its running list, and its drain() then waits forever. (stop() also unlocks
     // a job still running here; another process may then run it, which the per-delivery
     // leases make harmless.)
-    await this.agenda.stop(false);
+    try {
+      await this.agenda.stop(false);
+    } catch (error) {
+      this.deps.logger.warn('Agenda did not stop cleanly (is the database down?); its jobs unlock when their locks expire', {
+        error: String(error),
+      });
+      // Agenda disconnects its LISTEN channel only when stop() succeeds: without this, a
+      // stopped plugin would reconnect to the database once it is back.
+      await this.backend.notificationChannel?.disconnect().catch(() => undefined);
+    }
     while (this.running.size > 0) await Promise.allSettled([...this.running]);
   }
 

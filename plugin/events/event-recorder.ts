@@ -38,7 +38,12 @@ export interface EventRecorderDeps {
  * Turns one validated hook call into an envelope, fans it out to the tenant's matching
  * webhooks and persists both. When the returned promise resolves, the event is durable.
  */
+/** Most store writes a recorder lets wait at once (see persist). */
+const MAX_WAITING_WRITES = 1_000;
+
 export class EventRecorder {
+  private waitingWrites = 0;
+
   constructor(private readonly deps: EventRecorderDeps) {}
 
   async record(type: string, data: Record<string, unknown>, context: NormalizedContext, source: EventSource = 'host'): Promise<RecordedEvent> {
@@ -83,9 +88,17 @@ export class EventRecorder {
   }
 
   async persist(event: EventRecord, deliveries: DeliveryRecord[], timeoutMs = this.deps.timeoutMs): Promise<RecordedEvent> {
+    // Writes that outlived their hook call's deadline still wait on the store (a pool without
+    // a connection timeout waits for ever): past this many, refuse at once rather than let them
+    // pile up in memory for the whole outage.
+    if (this.waitingWrites >= MAX_WAITING_WRITES) {
+      throw new EventNotRecordedError(event.type, new StoreTimeoutError(timeoutMs));
+    }
     let result;
     try {
+      this.waitingWrites += 1;
       const write = this.deps.store.recordEvent(event, deliveries, { announce: this.deps.announceToOtherWorkers });
+      void write.catch(() => undefined).finally(() => { this.waitingWrites -= 1; });
       result = await withDeadline(write, timeoutMs);
     } catch (cause) {
       throw new EventNotRecordedError(event.type, cause);

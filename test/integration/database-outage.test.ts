@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
-import { createWebhooksPlugin, EventNotRecordedError } from '../../plugin/index.js';
+import { execFileSync } from 'node:child_process';
+import { startEmbeddedPostgres } from '../../dev/embedded-postgres.js';
+import { createWebhooksPlugin, EventNotRecordedError, type WebhooksPlugin } from '../../plugin/index.js';
 import { eventually, startTestPlugin, TEST_KEY } from '../support/plugin-fixture.js';
 import { TestReceiver } from '../support/receiver.js';
 
@@ -80,5 +82,46 @@ describe('database faults', function () {
       const { rows } = await admin.query("SELECT count(*)::int AS n FROM webhook_deliveries WHERE status = 'succeeded'");
       return rows[0].n === accepted;
     }, 20_000);
+  });
+
+  /** A plugin with a worker on a PostgreSQL server of its own, so the test can stop or freeze that server. */
+  async function pluginOnOwnServer(): Promise<{ plugin: WebhooksPlugin; server: Awaited<ReturnType<typeof startEmbeddedPostgres>>; url: string }> {
+    const server = await startEmbeddedPostgres();
+    const url = await server.createDatabase('outage');
+    const { plugin } = await startTestPlugin({ connectionString: url, hookTimeoutMs: 500 });
+    return { plugin, server, url };
+  }
+
+  const settlesWithin = (work: Promise<unknown>, ms: number) =>
+    Promise.race([work.then(() => true, () => 'rejected'), new Promise((resolve) => setTimeout(() => resolve(false), ms))]);
+
+  it('stops cleanly with the database down: stop() resolves, hook calls reject', async () => {
+    const { plugin, server } = await pluginOnOwnServer();
+    await server.stop();
+    await assert.rejects(plugin.hooks.userLogin({ user: { _id: 'u-1' } }, { tenantId: TENANT }), EventNotRecordedError);
+    assert.equal(await settlesWithin(plugin.stop(), 25_000), true, 'stop() resolved');
+  });
+
+  it('stops within its limits when the database is frozen (accepts connections, never answers)', async function () {
+    this.timeout(60_000);
+    const { plugin, server, url } = await pluginOnOwnServer();
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    const { rows } = await admin.query('SELECT pid FROM pg_stat_activity WHERE pid <> pg_backend_pid()');
+    await admin.end();
+    const backends = rows.map((r) => Number(r.pid));
+    const postmaster = Number(execFileSync('ps', ['-o', 'ppid=', '-p', String(backends[0])]).toString().trim());
+    const frozen = [postmaster, ...backends];
+    for (const pid of frozen) process.kill(pid, 'SIGSTOP');
+    try {
+      assert.equal(await settlesWithin(plugin.hooks.userLogin({ user: { _id: 'u-1' } }, { tenantId: TENANT }), 5_000), 'rejected',
+        'a hook call rejects (hookTimeoutMs 500) rather than hang');
+      assert.equal(await settlesWithin(plugin.stop(), 30_000), true, 'stop() resolved within its step limits');
+    } finally {
+      for (const pid of frozen) {
+        try { process.kill(pid, 'SIGCONT'); } catch { /* gone */ }
+      }
+      await server.stop().catch(() => undefined);
+    }
   });
 });

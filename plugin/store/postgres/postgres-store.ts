@@ -72,6 +72,9 @@ export class PostgresStore implements WebhookStore {
         // (failover, cut network) through TCP keepalive rather than at the next query.
         connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
         keepAlive: true,
+        // A server that stops answering mid-query (frozen, partitioned) must not hold a
+        // connection for ever: no statement of the plugin's takes anywhere near this long.
+        query_timeout: 60_000,
       });
       this.ownsPool = true;
     } else {
@@ -120,12 +123,13 @@ export class PostgresStore implements WebhookStore {
     // Agenda's own LISTEN channel, built here rather than by PostgresBackend because the
     // backend's gives up after 10 reconnection attempts (about 80 s: any longer outage would
     // leave it dead for good) and emits 'error' on an EventEmitter nobody listens to, which
-    // crashed the host when its connection was terminated. This one retries for ever, at most
-    // 2 s apart, so it is back within seconds of the database.
+    // crashed the host when its connection was terminated. This one retries for ever, once a
+    // second: Agenda's connect() resets the attempt count, so the delay never grows past the
+    // first, which is therefore set to what a retry interval should be.
     const channel = new PostgresNotificationChannel({
       pool: this.pool,
       channelName,
-      reconnect: { enabled: true, maxAttempts: Number.POSITIVE_INFINITY, initialDelayMs: 100, maxDelayMs: 2_000 },
+      reconnect: { enabled: true, maxAttempts: Number.POSITIVE_INFINITY, initialDelayMs: 1_000, maxDelayMs: 2_000 },
     });
     channel.on('error', (error: unknown) => this.onConnectionError(error, 'Agenda notification channel'));
     const backend = new PostgresBackend({

@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import os, { cpus } from 'node:os';
 
 /** Wall-clock ms with sub-ms resolution; the receiver process uses the same expression. */
 export const now = (): number => performance.timeOrigin + performance.now();
@@ -106,4 +106,36 @@ export function describeCpu(split: CpuSplit): string {
   const pg = split.postgresCores === null ? 'n/a' : split.postgresCores.toFixed(2);
   return `CPU cores: bench process ${split.benchCores.toFixed(2)}, receiver ${split.receiverCores.toFixed(2)}, postgres ${pg}, ` +
     `other load ${split.otherCores.toFixed(2)} (machine ${split.machineCores.toFixed(2)} of ${cpus().length})`;
+}
+
+/** The machine a benchmark or chaos run ran on, for the results file. */
+export interface Machine {
+  cpu: string;
+  cores: number;
+  memoryGiB: number;
+  os: string;
+  node: string;
+  postgres: string;
+  date: string;
+  loadAverage: string;
+}
+
+/**
+ * Waits (at most `seconds`) until processes outside the run use less than `noisyCores` for 2 s,
+ * so figures describe the plugin rather than whatever else the machine is doing.
+ */
+export async function waitForQuiet(seconds: number, noisyCores: number, log: (line: string) => void): Promise<void> {
+  const deadline = now() + seconds * 1_000;
+  for (;;) {
+    const a = machineCpu();
+    await sleep(2_000);
+    const b = machineCpu();
+    const busyCores = ((b.busy - a.busy) / Math.max(1, b.total - a.total)) * os.cpus().length;
+    if (busyCores < noisyCores) return;
+    if (now() > deadline) {
+      log(`other processes still use ${busyCores.toFixed(2)} cores; starting anyway (figures will be noisy)`);
+      return;
+    }
+    log(`waiting for a quieter machine: other processes use ${busyCores.toFixed(2)} cores`);
+  }
 }

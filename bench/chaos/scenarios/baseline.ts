@@ -6,7 +6,8 @@
 import { runBadNeighbour, type NeighbourProfile, type NeighbourResult } from './bad-neighbour.js';
 import type { ScenarioEnv } from '../scenario-kit.js';
 
-export const FULL: NeighbourProfile = { rate: 300, seconds: 10, graceMs: 60_000, maxMs: 120_000, options: {} };
+// As long as the black-hole scenario, so the two compare like for like (a job hand-over included).
+export const FULL: NeighbourProfile = { rate: 300, seconds: 40, graceMs: 60_000, maxMs: 180_000, options: {} };
 
 export function runBaseline(profile: NeighbourProfile, env: ScenarioEnv): Promise<NeighbourResult> {
   return runBadNeighbour({

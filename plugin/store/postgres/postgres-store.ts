@@ -344,7 +344,10 @@ export class PostgresStore implements WebhookStore {
          FROM hooks h CROSS JOIN LATERAL (
            SELECT d.id, d.webhook_id, d.next_attempt_at FROM ${this.table('deliveries')} d
            WHERE d.webhook_id = h.id AND d.status = 'pending' AND d.next_attempt_at <= $1
-           ORDER BY d.next_attempt_at LIMIT h.room FOR UPDATE SKIP LOCKED) x),
+           -- Ordered as deliveries_webhook_due is (webhook_id is fixed here, so the order is the
+           -- same): else the planner may walk the global due index and step over every other
+           -- webhook's due backlog (a black hole's grows by the second) on every claim.
+           ORDER BY d.webhook_id, d.next_attempt_at LIMIT h.room FOR UPDATE SKIP LOCKED) x),
        taken AS (SELECT id, next_attempt_at, turn FROM due ORDER BY turn, next_attempt_at LIMIT $2)
        UPDATE ${this.table('deliveries')} d
        SET lease_owner = $3, lease_expires_at = $4, next_attempt_at = $4, updated_at = $1
@@ -382,7 +385,7 @@ export class PostgresStore implements WebhookStore {
     const { rows } = await this.pool.query(
       `SELECT min(x.at) AS at FROM ${this.table('webhooks')} w CROSS JOIN LATERAL (
          SELECT d.next_attempt_at AS at FROM ${this.table('deliveries')} d
-         WHERE d.webhook_id = w.id AND d.status = 'pending' ORDER BY d.next_attempt_at LIMIT 1) x
+         WHERE d.webhook_id = w.id AND d.status = 'pending' ORDER BY d.webhook_id, d.next_attempt_at LIMIT 1) x
        WHERE w.enabled`);
     return rows[0].at ?? null;
   }

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { newId } from '../ids.js';
 import type { Logger, DeliveryOptions } from '../options.js';
 import type { SecretBox } from '../security/secret-box.js';
@@ -84,6 +85,9 @@ export class DeliveryPump {
   private claims = 0;
 
   constructor(private readonly deps: DeliveryPumpDeps) {
+    // Every request in flight listens on the shutdown signal (up to `concurrency` at once):
+    // without this, Node warns of a listener leak past 10.
+    setMaxListeners(0, this.shutdown.signal);
     this.writer = new ResultWriter<AttemptReport>({
       store: deps.store, logger: deps.logger, clock: deps.clock, batchSize: deps.options.batchSize,
       afterWrite: (reports) => this.updateHealth(reports),

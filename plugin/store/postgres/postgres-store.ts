@@ -1,5 +1,4 @@
 import pg from 'pg';
-import { PostgresBackend, PostgresNotificationChannel } from '@agendajs/postgres-backend';
 import type { AgendaBackend } from 'agenda';
 import type {
   AttemptCompletion,
@@ -19,6 +18,8 @@ import type {
   WebhookRecord,
   WebhookStore,
 } from '../store-port.js';
+import { summarizeDeliveries } from './postgres-delivery-summary.js';
+import { createPostgresAgendaBackend, listenForNewWork } from './postgres-notifications.js';
 import { postgresSchema } from './postgres-schema.js';
 import { toAttempt, toDelivery, toEvent, toWebhook } from './postgres-rows.js';
 
@@ -119,35 +120,7 @@ export class PostgresStore implements WebhookStore {
   }
 
   createAgendaBackend(): AgendaBackend {
-    const channelName = `${this.prefix}agenda_jobs`;
-    // Agenda's own LISTEN channel, built here rather than by PostgresBackend because the
-    // backend's gives up after 10 reconnection attempts (about 80 s: any longer outage would
-    // leave it dead for good) and emits 'error' on an EventEmitter nobody listens to, which
-    // crashed the host when its connection was terminated. This one retries for ever, once a
-    // second: Agenda's connect() resets the attempt count, so the delay never grows past the
-    // first, which is therefore set to what a retry interval should be.
-    const channel = new PostgresNotificationChannel({
-      pool: this.pool,
-      channelName,
-      reconnect: { enabled: true, maxAttempts: Number.POSITIVE_INFINITY, initialDelayMs: 1_000, maxDelayMs: 2_000 },
-    });
-    channel.on('error', (error: unknown) => this.onConnectionError(error, 'Agenda notification channel'));
-    const backend = new PostgresBackend({
-      pool: this.pool,
-      tableName: `${this.prefix}agenda_jobs`,
-      logTableName: `${this.prefix}agenda_logs`,
-      channelName,
-      disableNotifications: true,
-    });
-    return {
-      name: backend.name,
-      get repository() { return backend.repository; },
-      get logger() { return backend.logger; },
-      get ownsConnection() { return backend.ownsConnection; },
-      notificationChannel: channel,
-      connect: () => backend.connect(),
-      disconnect: () => backend.disconnect(),
-    };
+    return createPostgresAgendaBackend(this.pool, this.prefix, this.onConnectionError);
   }
 
   async insertWebhook(w: WebhookRecord): Promise<void> {
@@ -264,59 +237,8 @@ export class PostgresStore implements WebhookStore {
     return rows[0] ? toEvent(rows[0]) : null;
   }
 
-  async listenForNewWork(onWork: () => void, onError: (error: unknown) => void): Promise<() => Promise<void>> {
-    let closed = false;
-    let client: pg.PoolClient | null = null;
-    let retry: NodeJS.Timeout | null = null;
-    let failures = 0;
-    const notified = () => onWork();
-    // A dedicated connection holds the LISTEN. If it breaks, it is destroyed (never handed back
-    // to a pool the host may share) and listening resumes with backoff; polling covers the gap.
-    const listen = async (): Promise<void> => {
-      retry = null;
-      if (closed) return;
-      let next: pg.PoolClient | null = null;
-      try {
-        next = await this.pool.connect();
-        const current = next;
-        current.on('notification', notified);
-        current.on('error', (error) => {
-          if (client !== current) return; // already released: a late error from a dead socket
-          client = null;
-          onError(error);
-          release(current);
-          schedule();
-        });
-        await current.query(`LISTEN "${this.workChannel}"`);
-        failures = 0;
-        if (closed) return void release(current);
-        client = current;
-      } catch (error) {
-        onError(error);
-        if (next) release(next);
-        schedule();
-      }
-    };
-    const release = (c: pg.PoolClient) => {
-      c.removeAllListeners('notification');
-      c.removeAllListeners('error');
-      c.on('error', () => undefined); // a destroyed connection may still report its socket's end
-      c.release(true);
-    };
-    const schedule = () => {
-      if (closed || retry) return;
-      failures += 1;
-      // At most 2 s apart: the channel is back within seconds of the database (polling covers the gap).
-      retry = setTimeout(() => void listen(), Math.min(2_000, 100 * 2 ** Math.min(failures, 5)));
-    };
-    await listen();
-    return async () => {
-      closed = true;
-      if (retry) clearTimeout(retry);
-      const current = client;
-      client = null;
-      if (current) release(current);
-    };
+  listenForNewWork(onWork: () => void, onError: (error: unknown) => void): Promise<() => Promise<void>> {
+    return listenForNewWork(this.pool, this.workChannel, onWork, onError);
   }
 
   /** Events and deliveries commit in one statement here, so there is never anything to finish. */
@@ -472,49 +394,8 @@ export class PostgresStore implements WebhookStore {
     return rows.map(toAttempt);
   }
 
-  /**
-   * One statement: the counts are a GROUP BY over the `since` range of `deliveries_log`; the
-   * last attempted delivery is one probe per webhook (LATERAL ... LIMIT 1) into
-   * `deliveries_last_attempt`. (DISTINCT ON would read every attempted delivery the webhooks
-   * still have, however far back retention goes, to keep one row each.)
-   */
-  async summarizeDeliveries(tenantId: string, webhookIds: readonly string[], since: Date): Promise<Map<string, DeliverySummary>> {
-    const summaries = new Map<string, DeliverySummary>();
-    if (webhookIds.length === 0) return summaries;
-    const { rows } = await this.pool.query(
-      `WITH ids AS (SELECT DISTINCT unnest($2::text[]) AS webhook_id),
-       counts AS (
-         SELECT webhook_id,
-                count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
-                count(*) FILTER (WHERE status = 'failed')::int AS failed,
-                count(*) FILTER (WHERE status = 'pending')::int AS pending
-         FROM ${this.table('deliveries')}
-         WHERE tenant_id = $1 AND webhook_id = ANY($2) AND created_at >= $3
-         GROUP BY webhook_id),
-       waiting AS (
-         SELECT webhook_id, count(*)::int AS n FROM ${this.table('deliveries')}
-         WHERE tenant_id = $1 AND webhook_id = ANY($2) AND status = 'pending' GROUP BY webhook_id)
-       SELECT ids.webhook_id, coalesce(c.succeeded, 0) AS succeeded, coalesce(c.failed, 0) AS failed,
-              coalesce(c.pending, 0) AS pending, coalesce(wt.n, 0) AS waiting, l.status AS last_status, l.last_status_code, l.last_outcome, l.last_attempt_at
-       FROM ids
-       LEFT JOIN counts c ON c.webhook_id = ids.webhook_id
-       LEFT JOIN waiting wt ON wt.webhook_id = ids.webhook_id
-       LEFT JOIN LATERAL (
-         SELECT d.status, d.last_status_code, d.last_outcome, d.last_attempt_at
-         FROM ${this.table('deliveries')} d
-         WHERE d.tenant_id = $1 AND d.webhook_id = ids.webhook_id AND d.last_attempt_at IS NOT NULL
-         ORDER BY d.last_attempt_at DESC, d.id DESC
-         LIMIT 1) l ON true`,
-      [tenantId, [...webhookIds], since]);
-    for (const r of rows) {
-      summaries.set(r.webhook_id, {
-        succeeded: r.succeeded, failed: r.failed, pending: r.pending, waiting: r.waiting,
-        last: r.last_attempt_at
-          ? { status: r.last_status, statusCode: r.last_status_code, outcome: r.last_outcome, at: r.last_attempt_at }
-          : null,
-      });
-    }
-    return summaries;
+  summarizeDeliveries(tenantId: string, webhookIds: readonly string[], since: Date): Promise<Map<string, DeliverySummary>> {
+    return summarizeDeliveries(this.pool, this.table('deliveries'), tenantId, webhookIds, since);
   }
 
   async requeueDelivery(tenantId: string, id: string, now: Date): Promise<RequeueResult> {

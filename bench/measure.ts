@@ -120,6 +120,21 @@ export interface Machine {
   loadAverage: string;
 }
 
+/** The machine as a Markdown table for a results file; `postgresNote` says how PostgreSQL was run. */
+export function machineTable(machine: Machine, postgresNote: string): string {
+  return [
+    '| | |',
+    '| --- | --- |',
+    `| CPU | ${machine.cpu} × ${machine.cores} |`,
+    `| Memory | ${machine.memoryGiB} GiB |`,
+    `| OS | ${machine.os} |`,
+    `| Node.js | ${machine.node} |`,
+    `| PostgreSQL | ${machine.postgres} (${postgresNote}) |`,
+    `| Date | ${machine.date} |`,
+    `| Load average at start | ${machine.loadAverage} |`,
+  ].join('\n');
+}
+
 /**
  * Waits (at most `seconds`) until processes outside the run use less than `noisyCores` for 2 s,
  * so figures describe the plugin rather than whatever else the machine is doing.

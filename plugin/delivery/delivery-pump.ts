@@ -247,7 +247,8 @@ export class DeliveryPump {
         .then((report) => {
           if (report.abandoned) {
             this.release(delivery, this.deps.clock(), 0);
-            return 'success' as const; // not the endpoint's fault: neutral for the breaker
+            // No verdict on the endpoint: an outcome the breaker neither counts nor closes on.
+            return 'webhook_unavailable' as const;
           }
           this.writer.add(report);
           return report.result.outcome;

@@ -92,7 +92,7 @@ export class EventRecorder {
     // a connection timeout waits for ever): past this many, refuse at once rather than let them
     // pile up in memory for the whole outage.
     if (this.waitingWrites >= MAX_WAITING_WRITES) {
-      throw new EventNotRecordedError(event.type, new StoreTimeoutError(timeoutMs));
+      throw new EventNotRecordedError(event.type, new StoreBacklogError(MAX_WAITING_WRITES));
     }
     let result;
     try {
@@ -114,6 +114,15 @@ export class StoreTimeoutError extends Error {
   constructor(timeoutMs: number) {
     super(`The store did not answer within ${timeoutMs} ms (hookTimeoutMs)`);
     this.name = 'StoreTimeoutError';
+  }
+}
+
+/** Raised without asking the store when too many earlier writes still wait on it. */
+export class StoreBacklogError extends Error {
+  readonly code = 'store_backlog';
+  constructor(waiting: number) {
+    super(`${waiting} earlier writes still wait on the store; refused at once`);
+    this.name = 'StoreBacklogError';
   }
 }
 

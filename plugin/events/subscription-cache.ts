@@ -11,19 +11,24 @@ export const SUBSCRIPTION_CACHE_MS = 1_000;
 
 /** The enabled webhooks of each tenant, read at most once per {@link SUBSCRIPTION_CACHE_MS}. */
 export class SubscriptionCache {
-  private readonly entries = new Map<string, { loadedAt: number; webhooks: Promise<WebhookRecord[]> }>();
+  private readonly entries = new Map<string, { loadedAt: number; webhooks: Promise<WebhookRecord[]>; settled: boolean }>();
 
   constructor(private readonly store: WebhookStore, private readonly ttlMs = SUBSCRIPTION_CACHE_MS) {}
 
   enabledWebhooks(tenantId: string): Promise<WebhookRecord[]> {
     const now = Date.now();
     const hit = this.entries.get(tenantId);
-    if (hit && now - hit.loadedAt < this.ttlMs) return hit.webhooks;
+    // A read still waiting is shared however old: while the database hangs, hook calls time out
+    // on it rather than queue one more read per tenant per second for the whole outage.
+    if (hit && (!hit.settled || now - hit.loadedAt < this.ttlMs)) return hit.webhooks;
     const webhooks = this.store.listEnabledWebhooks(tenantId);
-    this.entries.set(tenantId, { loadedAt: now, webhooks });
-    // A failed read is not cached.
-    webhooks.catch(() => {
-      if (this.entries.get(tenantId)?.webhooks === webhooks) this.entries.delete(tenantId);
+    const entry = { loadedAt: now, webhooks, settled: false };
+    this.entries.set(tenantId, entry);
+    webhooks.then(() => {
+      entry.settled = true;
+    }, () => {
+      // A failed read is not cached.
+      if (this.entries.get(tenantId) === entry) this.entries.delete(tenantId);
     });
     return webhooks;
   }

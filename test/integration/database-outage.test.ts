@@ -6,18 +6,15 @@ import { execFileSync } from 'node:child_process';
 import { startEmbeddedPostgres } from '../../dev/embedded-postgres.js';
 import { createWebhooksPlugin, EventNotRecordedError, type WebhooksPlugin } from '../../plugin/index.js';
 import { eventually, startTestPlugin, TEST_KEY } from '../support/plugin-fixture.js';
+import { freshPostgresDatabase } from '../support/postgres-fixture.js';
+import { cleanupAfterEach } from '../support/cleanups.js';
 import { TestReceiver } from '../support/receiver.js';
 
 const TENANT = 'acme';
 
 describe('database faults', function () {
   this.timeout(30_000);
-  let cleanups: Array<() => Promise<unknown>> = [];
-  afterEach(async () => {
-    const pending = cleanups.reverse();
-    cleanups = [];
-    for (const cleanup of pending) await cleanup().catch(() => undefined);
-  });
+  const cleanup = cleanupAfterEach();
 
   it('rejects hook calls within hookTimeoutMs when the database accepts connections and never answers', async () => {
     // A "PostgreSQL" that hangs: what a cut network or a stalled server looks like to the pool.
@@ -28,7 +25,7 @@ describe('database faults', function () {
       socket.resume();
     });
     await new Promise<void>((resolve) => hole.listen(0, '127.0.0.1', resolve));
-    cleanups.push(async () => {
+    cleanup(async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => hole.close(resolve));
     });
@@ -53,13 +50,13 @@ describe('database faults', function () {
 
   it('survives every one of its connections being terminated, and keeps recording and delivering', async () => {
     const rx = await new TestReceiver().start();
-    cleanups.push(() => rx.stop());
+    cleanup(() => rx.stop());
     const { plugin, connectionString } = await startTestPlugin();
-    cleanups.push(() => plugin.stop());
+    cleanup(() => plugin.stop());
     await plugin.webhooks.create({ name: 'rx', url: `${rx.url}/hook`, events: ['USER_LOGIN'] }, plugin.context({ tenantId: TENANT }, 'default'));
     const admin = new pg.Client({ connectionString });
     await admin.connect();
-    cleanups.push(() => admin.end());
+    cleanup(() => admin.end());
     const database = new URL(connectionString).pathname.slice(1);
     let accepted = 0;
     for (let round = 0; round < 3; round += 1) {
@@ -123,5 +120,53 @@ describe('database faults', function () {
       }
       await server.stop().catch(() => undefined);
     }
+  });
+
+  /**
+   * A host pool without connectionTimeoutMillis, whose only connection is held: every store
+   * call of the plugin waits for a connection for ever, as during an outage.
+   */
+  async function pluginOnStarvedHostPool() {
+    const connectionString = await freshPostgresDatabase();
+    const pool = new pg.Pool({ connectionString, max: 1 });
+    pool.on('error', () => undefined);
+    const plugin = createWebhooksPlugin({
+      storage: { postgres: { pool } }, encryptionKeys: [TEST_KEY], runWorker: false, hookTimeoutMs: 50,
+      logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+    });
+    await plugin.start();
+    await plugin.webhooks.create({ name: 'rx', url: 'https://crm.example.com/hook', events: ['USER_LOGIN'] }, plugin.context({ tenantId: TENANT }, 'default'));
+    await plugin.hooks.userLogin({ user: { _id: 'warm' } }, { tenantId: TENANT }); // the tenant's webhooks are cached now
+    const held = await pool.connect();
+    cleanup(async () => {
+      held.release();
+      await plugin.stop();
+      await pool.end();
+    });
+    return { plugin, pool };
+  }
+
+  const login = (plugin: WebhooksPlugin, n: number) =>
+    plugin.hooks.userLogin({ user: { _id: `u-${n}` } }, { tenantId: TENANT }).then(() => null, (e: unknown) => e as EventNotRecordedError);
+
+  it('refuses hook calls at once while 1,000 writes of earlier, timed-out calls still wait for the store', async () => {
+    const { plugin, pool } = await pluginOnStarvedHostPool();
+    const timedOut = await Promise.all(Array.from({ length: 1_000 }, (_, n) => login(plugin, n)));
+    assert.ok(timedOut.every((e) => e instanceof EventNotRecordedError && (e.cause as { code?: string }).code === 'store_timeout'));
+    assert.equal(pool.waitingCount, 1_000, 'their writes still wait for a connection');
+    const refused = await login(plugin, 1_000);
+    assert.ok(refused instanceof EventNotRecordedError);
+    assert.equal((refused.cause as { code?: string }).code, 'store_backlog', 'refused without queueing another write');
+    assert.equal(pool.waitingCount, 1_000);
+  });
+
+  it('shares one waiting read of a tenant\'s webhooks between hook calls, however long the store hangs', async () => {
+    const { plugin, pool } = await pluginOnStarvedHostPool();
+    await new Promise((resolve) => setTimeout(resolve, 1_100)); // the cached webhooks expire
+    for (let round = 0; round < 3; round += 1) {
+      await Promise.all(Array.from({ length: 10 }, (_, n) => login(plugin, round * 10 + n)));
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+    }
+    assert.equal(pool.waitingCount, 1, 'one read waits, not one per tenant per second');
   });
 });

@@ -5,6 +5,7 @@ import pg from 'pg';
 import type { WebhooksPlugin } from '../../plugin/index.js';
 import { freePort } from '../../dev/embedded-postgres.js';
 import { eventually, startTestPlugin, type PluginOverrides } from '../support/plugin-fixture.js';
+import { cleanupAfterEach } from '../support/cleanups.js';
 import { TestReceiver } from '../support/receiver.js';
 
 const TENANT = 'acme';
@@ -38,22 +39,17 @@ class BlackHole {
 
 describe('delivery isolation: per-webhook caps, circuit breakers, rate limits, pause', function () {
   this.timeout(40_000);
-  let cleanups: Array<() => Promise<unknown>> = [];
-  afterEach(async () => {
-    const pending = cleanups.reverse();
-    cleanups = [];
-    for (const cleanup of pending) await cleanup().catch(() => undefined);
-  });
+  const cleanup = cleanupAfterEach();
   after(() => sleep(100));
 
   async function plugin(overrides: PluginOverrides = {}): Promise<WebhooksPlugin> {
     const started = await startTestPlugin(overrides);
-    cleanups.push(() => started.plugin.stop());
+    cleanup(() => started.plugin.stop());
     return started.plugin;
   }
   async function receiver(): Promise<TestReceiver> {
     const started = await new TestReceiver().start();
-    cleanups.push(() => started.stop());
+    cleanup(() => started.stop());
     return started;
   }
   const ctx = (p: WebhooksPlugin) => p.context({ tenantId: TENANT }, 'default');
@@ -64,7 +60,7 @@ describe('delivery isolation: per-webhook caps, circuit breakers, rate limits, p
 
   it('lets a hanging endpoint hold only its own share of requests while a healthy one gets everything', async () => {
     const hole = await new BlackHole().start();
-    cleanups.push(() => hole.stop());
+    cleanup(() => hole.stop());
     const healthy = await receiver();
     const p = await plugin({ delivery: { timeoutMs: 20_000, leaseMs: 60_000, maxInFlightPerWebhook: 3, concurrency: 8 } });
     await createWebhook(p, hole.url);
@@ -101,7 +97,7 @@ describe('delivery isolation: per-webhook caps, circuit breakers, rate limits, p
   it('drains one webhook\'s backlog past its in-flight cap without waiting for polls', async () => {
     const rx = await receiver();
     const { plugin: web, connectionString } = await startTestPlugin({ runWorker: false });
-    cleanups.push(() => web.stop());
+    cleanup(() => web.stop());
     const { webhook } = await createWebhook(web, `${rx.url}/hook`);
     for (let i = 0; i < 120; i += 1) await userCreated(web, i);
     // A worker that polls every 30 s and takes 4 at a time: without claiming again as requests
@@ -113,7 +109,7 @@ describe('delivery isolation: per-webhook caps, circuit breakers, rate limits, p
 
   it('stops without waiting out a hanging request: the delivery goes back unsent, its attempts unspent', async () => {
     const hole = await new BlackHole().start();
-    cleanups.push(() => hole.stop());
+    cleanup(() => hole.stop());
     const { plugin: p, connectionString } = await startTestPlugin({ delivery: { timeoutMs: 60_000, leaseMs: 120_000 } });
     const { webhook } = await createWebhook(p, hole.url);
     await userCreated(p, 1);
@@ -122,7 +118,7 @@ describe('delivery isolation: per-webhook caps, circuit breakers, rate limits, p
     assert.equal(stopped, true, 'stop() resolved long before the 60 s request timeout');
     const db = new pg.Client({ connectionString });
     await db.connect();
-    cleanups.push(() => db.end());
+    cleanup(() => db.end());
     const { rows } = await db.query('SELECT status, attempts, lease_owner FROM webhook_deliveries WHERE webhook_id = $1', [webhook.id]);
     assert.deepEqual(rows, [{ status: 'pending', attempts: 0, lease_owner: null }]);
   });
@@ -148,7 +144,7 @@ describe('delivery isolation: per-webhook caps, circuit breakers, rate limits, p
 
     // The endpoint comes back: the probe after the cool-down succeeds and everything goes out.
     const back = await new TestReceiver().start(port);
-    cleanups.push(() => back.stop());
+    cleanup(() => back.stop());
     await back.waitFor(6, 15_000);
     await eventually(async () => (await deliveriesOf(p, webhook.id)).every((d) => d.status === 'succeeded'));
     const after = await deliveriesOf(p, webhook.id);

@@ -7,7 +7,7 @@ import type pg from 'pg';
 import type { WebhooksPlugin } from '../plugin/index.js';
 import { authenticateAdmin } from './auth/guards.js';
 import { createAuthenticator, loginTenant } from './auth/passport-setup.js';
-import { isAdmin, type Principal } from './auth/principal.js';
+import { isAdmin, isApiToken, type Principal } from './auth/principal.js';
 import { RepositorySessionStore, SESSION_COOKIE } from './auth/session-store.js';
 import { consoleRoutes } from './console/console-routes.js';
 import type { ConsoleTab } from './console/layout.js';
@@ -212,6 +212,8 @@ export async function createHostApp(options: HostAppOptions): Promise<HostApp> {
     if (!mount || !plugin.createAdminRouter) continue;
     app.use(mount, plugin.createAdminRouter(plugin.instance, {
       authenticate: authenticateAdmin(authenticator),
+      // The API token is the only principal a bearer header can make; a session user is never exempt from CSRF.
+      authenticatedByToken: (req: express.Request) => !!req.user && isApiToken(req.user as Principal),
       authorize: (user: Principal, tenantId: string) => isAdmin(user) && user.tenantId === tenantId,
       tenantOf: (user: Principal) => user.tenantId,
     }) as express.Router);

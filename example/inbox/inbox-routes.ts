@@ -6,7 +6,7 @@ import { authenticateAdmin, requireAdmin } from '../auth/guards.js';
 import { isAdmin, type Principal } from '../auth/principal.js';
 import { html } from '../console/html.js';
 import { sendPage, type ConsoleTab } from '../console/layout.js';
-import type { InboxStore } from './inbox-store.js';
+import type { InboxEntry, InboxStore } from './inbox-store.js';
 
 /** A signing secret the inbox knows, with a label shown beside what it verified. */
 export interface InboxSecret {
@@ -66,10 +66,14 @@ export function inboxReceiver(deps: { store: InboxStore; secrets: () => InboxSec
   return router;
 }
 
+/** The tenant whose deliveries a signed-in admin may read: their own. */
+const tenantOf = (req: Request): string => (req.user as Principal).tenantId;
+
 /**
  * What an operator looks at: `GET /inbox` (a page that lists deliveries live), its data
  * (`GET /inbox/deliveries`), a Server-Sent Events feed (`GET /inbox/events`) and
- * `POST /inbox/clear`. Admins only: the bodies carry users' details.
+ * `POST /inbox/clear`. Admins only, each seeing and clearing only their own tenant's deliveries:
+ * the bodies carry users' details.
  */
 export function inboxPages(deps: { store: InboxStore; authenticator: passport.Authenticator; tabs: () => ConsoleTab[] }): express.Router {
   const router = express.Router();
@@ -97,13 +101,13 @@ export function inboxPages(deps: { store: InboxStore; authenticator: passport.Au
       </table>`);
   });
 
-  router.get('/inbox/deliveries', ...admin, (_req, res) => {
+  router.get('/inbox/deliveries', ...admin, (req, res) => {
     res.setHeader('cache-control', 'no-store');
-    res.json({ deliveries: deps.store.list().reverse() });
+    res.json({ deliveries: deps.store.list(tenantOf(req)).reverse() });
   });
 
-  router.post('/inbox/clear', ...admin, (_req, res) => {
-    deps.store.clear();
+  router.post('/inbox/clear', ...admin, (req, res) => {
+    deps.store.clear(tenantOf(req));
     res.status(204).end();
   });
 
@@ -114,8 +118,13 @@ export function inboxPages(deps: { store: InboxStore; authenticator: passport.Au
       'x-accel-buffering': 'no',
     });
     res.write('retry: 3000\n\n');
-    const onEntry = (entry: unknown) => res.write(`event: delivery\ndata: ${JSON.stringify(entry)}\n\n`);
-    const onClear = () => res.write('event: cleared\ndata: {}\n\n');
+    const tenantId = tenantOf(req);
+    const onEntry = (entry: InboxEntry) => {
+      if (entry.tenant_id === tenantId) res.write(`event: delivery\ndata: ${JSON.stringify(entry)}\n\n`);
+    };
+    const onClear = (cleared: string) => {
+      if (cleared === tenantId) res.write('event: cleared\ndata: {}\n\n');
+    };
     const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
     deps.store.on('entry', onEntry);
     deps.store.on('cleared', onClear);

@@ -22,7 +22,9 @@ export interface InboxEntry {
 const MAX_RAW_BODY = 8_192;
 
 /**
- * The inbox's list: newest last, bounded, appended to a JSON-lines file when given one so it
+ * The inbox's list: newest last, read per tenant (the tenant id the envelope names: a demo
+ * receiver stands for each tenant's own endpoint, and one tenant's admins must not read
+ * another's events), bounded, appended to a JSON-lines file when given one so it
  * survives a restart like the deliveries it shows. Emits `entry` for each new one.
  */
 export class InboxStore extends EventEmitter {
@@ -69,14 +71,15 @@ export class InboxStore extends EventEmitter {
     return entry;
   }
 
-  /** Oldest first. */
-  list(): InboxEntry[] {
-    return [...this.entries];
+  /** One tenant's entries, oldest first. */
+  list(tenantId: string): InboxEntry[] {
+    return this.entries.filter((entry) => entry.tenant_id === tenantId);
   }
 
-  clear(): void {
-    this.entries = [];
-    if (this.options.file) writeFileSync(this.options.file, '', { mode: 0o600 });
-    this.emit('cleared');
+  /** Forgets one tenant's entries; emits `cleared` with the tenant id. */
+  clear(tenantId: string): void {
+    this.entries = this.entries.filter((entry) => entry.tenant_id !== tenantId);
+    if (this.options.file) writeFileSync(this.options.file, this.entries.map((e) => `${JSON.stringify(e)}\n`).join(''), { mode: 0o600 });
+    this.emit('cleared', tenantId);
   }
 }

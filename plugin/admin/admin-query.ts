@@ -16,7 +16,24 @@ const deliveryListSchema = Joi.object({
 
 const emptySchema = Joi.object({});
 
-const recoverSchema = Joi.object({ since: Joi.date().iso().required() });
+/**
+ * The dates the API accepts, from any input: JavaScript dates reach +-275,760 years, PostgreSQL
+ * timestamps only 4713 BC to 294276 AD, and a date outside the latter answered 500 ("timestamp out
+ * of range"). No event of this plugin predates the Unix epoch, and none is dated past year 9999.
+ */
+export const EARLIEST_ACCEPTED_DATE = new Date('1970-01-01T00:00:00.000Z');
+export const LATEST_ACCEPTED_DATE = new Date('9999-12-31T23:59:59.999Z');
+const DATE_RANGE_MESSAGE = 'must be a date from 1970-01-01 to 9999-12-31';
+
+const recoverSchema = Joi.object({
+  since: Joi.date().iso().min(EARLIEST_ACCEPTED_DATE).max(LATEST_ACCEPTED_DATE).required()
+    .messages({ 'date.min': `{{#label}} ${DATE_RANGE_MESSAGE}`, 'date.max': `{{#label}} ${DATE_RANGE_MESSAGE}` }),
+});
+
+function isAcceptedDate(date: Date): boolean {
+  const time = date.getTime();
+  return time >= EARLIEST_ACCEPTED_DATE.getTime() && time <= LATEST_ACCEPTED_DATE.getTime();
+}
 
 function check<T>(schema: Joi.Schema, value: unknown, where: string): T {
   const { value: out, error } = schema.validate(value ?? {}, { abortEarly: false, convert: true });
@@ -35,8 +52,9 @@ export function encodeCursor(createdAt: Date, id: string): string {
 function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   try {
     const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    const createdAt = new Date(at);
-    if (typeof id !== 'string' || !ID_PATTERN.test(id) || Number.isNaN(createdAt.getTime())) throw new Error('bad cursor');
+    // Only the ISO strings encodeCursor writes: a number (epoch ms) or an extreme date is no cursor of ours.
+    const createdAt = new Date(typeof at === 'string' ? at : Number.NaN);
+    if (typeof id !== 'string' || !ID_PATTERN.test(id) || !isAcceptedDate(createdAt)) throw new Error('bad cursor');
     return { createdAt, id };
   } catch {
     throw new ValidationError('Invalid query: "cursor" is not a cursor this API returned', [{ path: 'query.cursor', message: 'invalid cursor' }]);

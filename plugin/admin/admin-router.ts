@@ -11,6 +11,7 @@ import { registerAdminUiAssets } from './admin-ui-assets.js';
 import { csrfProtection } from './csrf-protection.js';
 import { toDeliveryView } from './delivery-view.js';
 import { errorMiddleware } from './error-middleware.js';
+import { jsonBody } from './json-body.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { withHealth } from './webhook-health.js';
 import { joiDetails } from '../validation-details.js';
@@ -21,13 +22,22 @@ export type AdminUser = Record<string, any>;
 
 export interface AdminRouterOptions {
   /**
-   * Authenticates the request the host's way and sets `req.user`, e.g.
-   * `passport.authenticate(['session', 'bearer'], { session: false })`. Required.
+   * Authenticates the request the host's way and sets `req.user`, e.g. a session user from
+   * `passport.session()` or else `passport.authenticate('bearer', { session: false })`. (Not
+   * `passport.authenticate(['session', 'bearer'])`: the session strategy passes the request on
+   * whether or not it found a user, so the bearer strategy would never run.) Required.
    * A request that leaves no `req.user` is answered 401.
    */
   authenticate: RequestHandler | RequestHandler[];
   /** Whether this user may manage webhooks of this tenant; false answers 403. Required. */
   authorize: (user: AdminUser, tenantId: string, req: Request) => boolean | Promise<boolean>;
+  /**
+   * Whether a token (not a cookie) authenticated this request; such requests skip the CSRF check,
+   * every other unsafe request must send the `x-csrf-token` header. Default: an
+   * `Authorization: Bearer` header on a request that carries no cookie. Hosts whose bearer strategy
+   * can say it ran should pass that instead, e.g. `(req) => req.user?.kind === 'api_token'`.
+   */
+  authenticatedByToken?: (req: Request) => boolean;
   /** The tenant the caller acts in. Default: `user.tenantId`, else the plugin's default tenant. */
   tenantOf?: (user: AdminUser, req: Request) => string;
   /** Requests per minute per user: `mutations` for writes, `testSends` for test sends. Default 120 and 10; false turns limits off. */
@@ -45,6 +55,7 @@ const optionsSchema = Joi.object({
   authenticate: Joi.alternatives(Joi.function(), Joi.array().items(Joi.function()).min(1)).required(),
   authorize: Joi.function().required(),
   tenantOf: Joi.function(),
+  authenticatedByToken: Joi.function(),
   rateLimit: Joi.alternatives(Joi.valid(false), Joi.object({ mutations: Joi.number().integer().min(1), testSends: Joi.number().integer().min(1) })),
   extend: Joi.function(),
   ui: Joi.boolean(),
@@ -66,7 +77,7 @@ export function createAdminRouter(plugin: WebhooksPlugin, input: AdminRouterOpti
     throw new InvalidOptionsError(`Invalid admin router options: ${error.message}`, joiDetails(error));
   }
   const router = express.Router();
-  const csrf = csrfProtection();
+  const csrf = csrfProtection(options.authenticatedByToken);
   const limits = options.rateLimit === false ? null : { mutations: 120, testSends: 10, ...options.rateLimit };
   const limiter = (limit: number): RequestHandler => (limits
     ? rateLimit({
@@ -124,7 +135,7 @@ export function createAdminRouter(plugin: WebhooksPlugin, input: AdminRouterOpti
   }
   router.get('/csrf-token', csrf.issue);
   router.use(csrf.verify);
-  router.use(express.json({ limit: '64kb', strict: true }));
+  router.use(...jsonBody());
 
   router.get('/event-types', wrap(async (req, res) => {
     assertNoQuery(req.query);

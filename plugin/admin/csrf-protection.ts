@@ -1,5 +1,5 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { WebhooksError } from '../errors.js';
 
 const COOKIE = 'webhooks_csrf';
@@ -20,13 +20,28 @@ function readCookie(header: string | undefined, name: string): string | undefine
 }
 
 /**
+ * Whether a bearer token, not a cookie, authenticated a request - the default of the admin
+ * router's `authenticatedByToken`. An `Authorization: Bearer` header alone proves nothing: with a
+ * session cookie beside it, the host's session may have authenticated the request and the token
+ * been ignored (an outside review got a cookie-session POST with `Bearer garbage` past the check).
+ * A request that carries no cookie at all cannot have been authenticated by one, so only that
+ * case is exempt here; hosts that know which strategy ran say so precisely through the option.
+ */
+export function bearerWithoutCookies(req: Request): boolean {
+  return /^Bearer\s/i.test(req.headers.authorization ?? '') && !req.headers.cookie;
+}
+
+/**
  * Double-submit CSRF protection for requests authenticated by a cookie (the host's session).
  * `GET /csrf-token` sets a random token in a SameSite=Strict cookie and returns it; an unsafe
  * request must echo it in the `x-csrf-token` header. A cross-site page can neither read the
- * cookie nor add a custom header without a CORS preflight we never grant. Requests with a
- * bearer token (scripts) cannot be forged by a browser and are exempt.
+ * cookie nor add a custom header without a CORS preflight we never grant. Requests that a
+ * bearer token authenticated (scripts) cannot be forged by a browser and are exempt; a bearer
+ * header on a request the session authenticated exempts nothing.
+ *
+ * @param authenticatedByToken decides, after authentication, whether a token authenticated `req`.
  */
-export function csrfProtection(): { issue: RequestHandler; verify: RequestHandler } {
+export function csrfProtection(authenticatedByToken: (req: Request) => boolean = bearerWithoutCookies): { issue: RequestHandler; verify: RequestHandler } {
   return {
     issue(req, res) {
       const existing = readCookie(req.headers.cookie, COOKIE);
@@ -37,9 +52,9 @@ export function csrfProtection(): { issue: RequestHandler; verify: RequestHandle
       res.json({ token, header: CSRF_HEADER });
     },
     verify(req, _res, next) {
-      // Only a bearer token exempts: browsers attach cached Basic/Digest/NTLM credentials to
-      // cross-site requests by themselves, but never a bearer token.
-      if (SAFE_METHODS.has(req.method) || /^Bearer\s/i.test(req.headers.authorization ?? '')) return next();
+      // Only a bearer token exempts: browsers attach cookies and cached Basic/Digest/NTLM
+      // credentials to cross-site requests by themselves, but never a bearer token.
+      if (SAFE_METHODS.has(req.method) || authenticatedByToken(req)) return next();
       const cookie = readCookie(req.headers.cookie, COOKIE);
       const header = req.headers[CSRF_HEADER];
       const ok = typeof header === 'string' && cookie !== undefined && header.length === cookie.length

@@ -372,7 +372,7 @@ describe('example identity server (end to end over HTTP)', function () {
 
   it('the demo inbox received the same events on this server and verified every signature', async () => {
     assert.ok(inbox, 'the inbox webhook was seeded');
-    await eventually(async () => inboxStore.list().some((e) => e.event_type === 'USER_DELETED'), 15_000);
+    await eventually(async () => inboxStore.list('default').some((e) => e.event_type === 'USER_DELETED'), 15_000);
     const entries = (await request(base).get('/inbox/deliveries').set(BEARER).expect(200)).body.deliveries as Array<{ verified: boolean; event_type: string }>;
     assert.ok(entries.length >= 20);
     assert.ok(entries.every((e) => e.verified), 'every inbox delivery verified');
@@ -382,10 +382,10 @@ describe('example identity server (end to end over HTTP)', function () {
     // A forged request is recorded as unverified and refused, as a receiver must.
     const forged = await request(base).post('/inbox/receive').set('content-type', 'application/json')
       .set('webhook-id', 'msg_forged').set('webhook-timestamp', String(Math.floor(Date.now() / 1000))).set('webhook-signature', 'v1,AAAA')
-      .send('{"event_type":"USER_DELETED"}').expect(401);
+      .send('{"event_type":"USER_DELETED","current_context":{"tenant_id":"default"}}').expect(401);
     assert.equal(forged.body.error.code, 'bad_signature');
     // (Found by id: real deliveries may still be arriving around it.)
-    assert.equal(inboxStore.list().find((e) => e.message_id === 'msg_forged')?.verified, false);
+    assert.equal(inboxStore.list('default').find((e) => e.message_id === 'msg_forged')?.verified, false);
 
     const page = await request(base).get('/inbox').set(BEARER).expect(200);
     assert.match(String(page.headers['content-security-policy']), /default-src 'none'; script-src 'self'/);

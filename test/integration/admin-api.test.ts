@@ -512,9 +512,12 @@ for (const storeKind of TEST_STORES) describe(`admin API (${storeKind})`, functi
         JSON.stringify({ name: 'x'.repeat(10_000), url: 'https://e.com', events: ['*'] }), JSON.stringify({ headers: { 'bad header': 'v' } }),
         JSON.stringify({ headers: { 'x-ok': 'line\r\nInjected: 1' } }), JSON.stringify({ api_key: { value: '' } }), JSON.stringify({ events: Array(500).fill('*') }),
         JSON.stringify({ __proto__: { admin: true }, constructor: { prototype: {} } }), JSON.stringify({ since: 'yesterday' }), JSON.stringify({ since: 12 }),
+        JSON.stringify({ since: '-271821-04-20T00:00:00Z' }), JSON.stringify({ since: '+275760-09-13T00:00:00Z' }), JSON.stringify({ since: '0000-01-01T00:00:00Z' }),
         'x'.repeat(100_000), JSON.stringify({ enabled: 'yes' }), JSON.stringify({ url: ['https://e.com'] }),
       ];
-      const queries = ['', '?limit=0', '?limit=abc', '?limit=1000', '?status=nope', '?cursor=!!', '?cursor=eyJ4Ijox', '?event_type=lower', '?x=1', '?limit[]=1', '?status[$ne]=x'];
+      const queries = ['', '?limit=0', '?limit=abc', '?limit=1000', '?status=nope', '?cursor=!!', '?cursor=eyJ4Ijox', '?event_type=lower', '?x=1', '?limit[]=1', '?status[$ne]=x',
+        ...[[-8640000000000000, 'msg_0123456789abcdefghijkl'], ['+275760-09-13T00:00:00.000Z', 'msg_0123456789abcdefghijkl'], [1e300, 'x']]
+          .map((c) => `?cursor=${Buffer.from(JSON.stringify(c)).toString('base64url')}`)];
       const routes: Array<[string, string]> = [];
       for (const id of ids) {
         const e = encodeURIComponent(id);

@@ -22,7 +22,8 @@ describe('cross-process wake-up (PostgreSQL LISTEN/NOTIFY)', function () {
         await receiver.waitFor(i + 1, 5_000);
         latencies.push(Date.now() - started);
       }
-      assert.ok(Math.max(...latencies) < 2_000, `latencies ${latencies.join(', ')} ms`);
+      // Every one arrived before the worker's next poll could have found it (how fast is for the benchmark).
+      assert.ok(Math.max(...latencies) < slowPolls.pollIntervalMs / 2, `latencies ${latencies.join(', ')} ms`);
     } finally {
       await web.plugin.stop();
       await worker.plugin.stop();

@@ -98,8 +98,10 @@ describe('delivery', function () {
       assert.throws(() => new Webhook(otherSecret()).verify(request.body, headersOf(request)), /signature/i);
       assert.throws(() => new Webhook(secret).verify(request.body.replace('jdoe', 'jdoX'), headersOf(request)), /signature/i);
 
-      await sleep(200);
-      assert.equal(rx.requests.length, 1, 'a 200 ends the delivery: nothing is sent twice');
+      // A 200 ends the delivery: succeeded after one attempt with nothing scheduled, so nothing is sent twice.
+      const ended = await finished(p, delivery.id, 'succeeded');
+      assert.deepEqual([ended.attempts, ended.nextAttemptAt], [1, null]);
+      assert.equal(rx.requests.length, 1);
     });
 
     it('sends the receiver credentials it was saved with: api key (custom and default header), authorization value, custom headers', async () => {
@@ -224,7 +226,8 @@ describe('delivery', function () {
         return b.receivedAt - a.receivedAt;
       };
       assert.ok(gap('/polite') >= 950, `Retry-After: 1 gave a ${gap('/polite')} ms wait`);
-      assert.ok(gap('/control') < 900, `without Retry-After the schedule's 50 ms applies (waited ${gap('/control')} ms)`);
+      // Compared with the polite webhook of the same run, not with a wall-clock bound.
+      assert.ok(gap('/control') + 500 < gap('/polite'), `without Retry-After the schedule's 50 ms applies (waited ${gap('/control')} ms)`);
     });
 
     it('marks a delivery failed once the schedule is exhausted, and sends nothing more', async () => {
@@ -238,8 +241,7 @@ describe('delivery', function () {
       assert.equal(delivery.nextAttemptAt, null);
       assert.equal(delivery.lastStatusCode, 500);
       assert.equal(delivery.lastOutcome, 'http_error');
-      await sleep(300);
-      assert.equal(rx.requests.length, 3);
+      assert.equal(rx.requests.length, 3, 'failed with no next attempt: no fourth request can follow');
       const attempts = await p.store.listAttempts(TENANT, delivery.id);
       assert.deepEqual(attempts.map((a) => a.errorMessage), Array(3).fill('Receiver answered HTTP 500'));
       assert.ok((await p.store.findWebhook(TENANT, webhook.id))?.failingSince instanceof Date, 'the webhook is now failing');
@@ -256,7 +258,6 @@ describe('delivery', function () {
         const delivery = await finishedOnly(p, webhook.id, 'failed');
         const attempts = await p.store.listAttempts(TENANT, delivery.id);
         assert.deepEqual(attempts.map((a) => [a.outcome, a.statusCode]), Array(3).fill(['http_error', status]));
-        await sleep(100);
         assert.equal(target.requests.length, 0, 'the redirect target saw nothing');
         assert.equal(rx.requests.length, 3);
       });
@@ -280,7 +281,8 @@ describe('delivery', function () {
       const attempt = await singleAttempt(p, webhook.id);
       assert.equal(attempt.outcome, 'timeout');
       assert.equal(attempt.statusCode, null);
-      assert.ok(attempt.durationMs >= 280 && attempt.durationMs < 2_000, `took ${attempt.durationMs} ms`);
+      // The receiver never answers: only the request deadline can have ended the attempt as a timeout.
+      assert.ok(attempt.durationMs >= 280, `took ${attempt.durationMs} ms`);
       assert.ok(attempt.errorMessage);
       assert.equal(rx.requests.length, 1, 'the request did reach the receiver');
     });
@@ -347,7 +349,7 @@ describe('delivery', function () {
       assert.ok(disabled.status.disabled_at);
 
       assert.equal((await userCreated(p, 2)).deliveries, 0, 'a disabled webhook gets no new deliveries');
-      await sleep(200);
+      assert.equal((await p.store.listDeliveries(TENANT, webhook.id, { limit: 10 })).length, 1, 'none was recorded');
       assert.equal(rx.requests.length, 1);
 
       rx.respondWith((_req, res) => void res.writeHead(200).end('ok'));
@@ -378,7 +380,6 @@ describe('delivery', function () {
         return view.enabled ? null : view;
       }, 3_000);
       assert.equal(staleView.status.reason, `Every delivery failed since ${longAgo.toISOString()}`);
-      await sleep(100);
       const recentView = await p.webhooks.get(TENANT, recent.webhook.id);
       assert.equal(recentView.enabled, true, 'failing for 1 s is within disableAfterMs');
       assert.equal(recentView.status.failing_since, justNow.toISOString(), 'the failing run keeps its start');
@@ -419,7 +420,7 @@ describe('delivery', function () {
       const rx = await receiver();
       const bystander = await receiver();
       const { plugin: p } = await plugin();
-      await p.webhooks.create({ name: 'everything', url: `${bystander.url}/all`, events: ['*'] }, ctx(p));
+      const { webhook: everything } = await p.webhooks.create({ name: 'everything', url: `${bystander.url}/all`, events: ['*'] }, ctx(p));
       const { webhook, secret } = await createWebhook(p, `${rx.url}/hook`);
 
       const result = await p.deliveries.sendTest(webhook.id, ctx(p));
@@ -437,9 +438,9 @@ describe('delivery', function () {
       assert.equal(envelope.event_type, TEST_EVENT_TYPE);
       assert.equal(envelope.data.webhook.id, webhook.id);
 
-      await sleep(300);
       assert.equal(rx.requests.length, 1);
-      assert.ok(!bystander.requests.some((r) => r.headers['x-webhook-event'] === TEST_EVENT_TYPE), 'a * subscriber does not get the test event');
+      const bystanderDeliveries = await p.store.listDeliveries(TENANT, everything.id, { eventType: TEST_EVENT_TYPE, limit: 10 });
+      assert.deepEqual(bystanderDeliveries, [], 'a * subscriber does not get the test event');
       const attempts = await p.store.listAttempts(TENANT, result.delivery_id);
       assert.deepEqual(attempts.map((a) => [a.attemptNumber, a.outcome, a.statusCode]), [[1, 'success', 200]]);
       const delivery = await p.store.findDelivery(TENANT, result.delivery_id);
@@ -461,7 +462,7 @@ describe('delivery', function () {
       assert.deepEqual([noListener.success, noListener.outcome, noListener.status_code], [false, 'connection_refused', null]);
       assert.match(noListener.error ?? '', /ECONNREFUSED/);
 
-      await sleep(500); // several times the fast retry schedule
+      // Failed with no next attempt (checked below): nothing will retry it.
       assert.equal(rx.requests.length, 1, 'the failed test send was not retried');
       for (const result of [http500, noListener]) {
         assert.equal((await p.store.listAttempts(TENANT, result.delivery_id)).length, 1);
@@ -502,7 +503,7 @@ describe('delivery', function () {
       assert.deepEqual(new Set(rx.requests.slice(5).map((r) => r.headers['webhook-id'])), new Set(after.map((d) => d.id)));
       assert.equal((await p.store.findDelivery(TENANT, before[0].id))?.status, 'failed', 'failed before `since`: left alone');
       assert.equal(await p.deliveries.recover(TENANT, webhook.id, since), 0);
-      await sleep(200);
+      assert.equal((await p.store.listDeliveries(TENANT, webhook.id, { status: 'pending', limit: 10 })).length, 0, 'nothing was requeued');
       assert.equal(rx.requests.length, 7);
     });
   });
@@ -545,8 +546,11 @@ describe('delivery', function () {
         eventIds.push(...(await Promise.all(batch)).map((r) => r.event_id));
       }
       await rx.waitFor(N, 20_000);
-      await eventually(async () => (await a.store.listDeliveries(TENANT, webhook.id, { status: 'succeeded', limit: N + 1 })).length === N, 5_000);
-      await sleep(300);
+      const delivered = await eventually(async () => {
+        const done = await a.store.listDeliveries(TENANT, webhook.id, { status: 'succeeded', limit: N + 1 });
+        return done.length === N ? done : null;
+      }, 5_000);
+      assert.ok(delivered.every((d) => d.attempts === 1 && d.nextAttemptAt === null), 'each delivered by one attempt, none scheduled again');
 
       assert.equal(rx.requests.length, N, 'no delivery was sent twice');
       const ids = rx.requests.map((r) => String(r.headers['webhook-id']));

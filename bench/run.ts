@@ -26,7 +26,8 @@ import got from 'got';
 import pg from 'pg';
 import { startEmbeddedPostgres, type RunningPostgres } from '../dev/embedded-postgres.js';
 import { createWebhooksPlugin, DEFAULT_DELIVERY_OPTIONS, type Logger, type WebhooksPlugin, type WebhooksPluginOptions } from '../plugin/index.js';
-import { createGuardedAgents } from '../plugin/delivery/egress-guard.js';
+import { createHostResolver } from '../plugin/security/egress/host-resolver.js';
+import { createTenantAgents } from '../plugin/security/egress/tenant-agents.js';
 import { HttpSender } from '../plugin/delivery/http-sender.js';
 import { cpuSplit, describeCpu, fmt, machineCpu, now, percentile, postgresCpuSeconds, machineTable, sleep, waitForQuiet, withTimeout, type CpuSnapshot, type CpuSplit, type Machine } from './measure.js';
 import { ReceiverProcess } from './receiver.js';
@@ -56,7 +57,8 @@ const TENANT = 'bench';
 /** Other processes using more than this many cores during a measurement make it noisy. */
 const NOISY_OTHER_CORES = 0.5;
 const KEY = { id: 'bench-1', key: randomBytes(32).toString('base64') };
-const EGRESS = { allow: ['127.0.0.0/8'] };
+// The loopback receiver stands in for a public one, whose response bodies are kept.
+const EGRESS = { allow: ['127.0.0.0/8'], privateResponseBodies: true };
 
 const T0 = now();
 const log = (message: string) => process.stderr.write(`[bench +${((now() - T0) / 1000).toFixed(1)}s] ${message}\n`);
@@ -279,8 +281,10 @@ async function gotCeiling(ctx: Context, sample: { body: string; headers: Record<
   // Diagnostics: the plugin's own HTTP path (got.stream + the egress-guarded agents + the
   // sender's bookkeeping), without the database, the pump or Agenda.
   const sender = new HttpSender({
-    agents: createGuardedAgents({ allow: EGRESS.allow, httpsOnly: false }, { maxSockets: concurrency, maxFreeSockets: 256 }),
+    agents: createTenantAgents({ allow: EGRESS.allow, httpsOnly: false }, { maxSockets: concurrency, maxFreeSockets: 256 },
+      createHostResolver({ timeoutMs: DEFAULT_DELIVERY_OPTIONS.dnsTimeoutMs })),
     egress: { allow: EGRESS.allow, httpsOnly: false },
+    privateResponseBodies: true,
     timeoutMs: DEFAULT_DELIVERY_OPTIONS.timeoutMs,
     connectTimeoutMs: DEFAULT_DELIVERY_OPTIONS.connectTimeoutMs,
     excerptBytes: DEFAULT_DELIVERY_OPTIONS.responseExcerptBytes,

@@ -1,15 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { createGuardedAgents } from './delivery/egress-guard.js';
 import { DeliveryOperations } from './delivery/delivery-operations.js';
 import { DeliveryPump } from './delivery/delivery-pump.js';
 import { DeliveryWorker } from './delivery/delivery-worker.js';
 import { EndpointGate } from './delivery/endpoint-gate.js';
-import { createHostResolver } from './delivery/host-resolver.js';
 import { HttpSender } from './delivery/http-sender.js';
 import { InvalidOptionsError, PluginStoppedError } from './errors.js';
 import { CatalogueError, EventCatalogue, type CustomEventTypeInput } from './events/catalogue.js';
 import { EventRecorder } from './events/event-recorder.js';
+import { PayloadShaper } from './events/payload-schemas/payload-shaper.js';
 import { SubscriptionCache } from './events/subscription-cache.js';
 import { mapUser as defaultUserMapper } from './events/user-mapper.js';
 import { createLifecycleHooks, type LifecycleHooks } from './host/lifecycle-hooks.js';
@@ -17,6 +16,9 @@ import { normalizeContext } from './host/hook-context.js';
 import { instrumentPassport, type PassportInstrumentationOptions, type PassportLike } from './host/passport-instrumentation.js';
 import { resolveOptions, type Logger, type WebhooksPluginOptions } from './options.js';
 import { repeatLimitedLog } from './repeat-limited-log.js';
+import type { EgressPolicy } from './security/egress/egress-allow-list.js';
+import { createHostResolver } from './security/egress/host-resolver.js';
+import { createTenantAgents } from './security/egress/tenant-agents.js';
 import { SecretBox } from './security/secret-box.js';
 import { createStore } from './store/create-store.js';
 import type { WebhookStore } from './store/store-port.js';
@@ -66,13 +68,16 @@ export function createWebhooksPlugin(input: WebhooksPluginOptions): WebhooksPlug
   const store = createStore(options.storage, faultLog, options.hookTimeoutMs);
   const box = new SecretBox(options.encryptionKeys);
   const owner = options.workerName ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-  const egress = { allow: options.egress.allow, httpsOnly: options.egress.httpsOnly };
+  const egress: EgressPolicy = { allow: options.egress.allow, allowByTenant: options.egress.allowByTenant, httpsOnly: options.egress.httpsOnly };
   const sender = new HttpSender({
     // Host names resolve through c-ares with their own deadline, never queueing on the
-    // thread pool the host's file and crypto work share (see host-resolver.ts).
-    agents: createGuardedAgents(egress, { maxSockets: delivery.concurrency, maxFreeSockets: 256 },
+    // thread pool the host's file and crypto work share (see host-resolver.ts). Agents per
+    // tenant allow-list: each webhook's connections are judged with its tenant's.
+    agents: createTenantAgents(egress, { maxSockets: delivery.concurrency, maxFreeSockets: 256 },
       createHostResolver({ timeoutMs: delivery.dnsTimeoutMs, servers: options.egress.dnsServers })),
     egress,
+    privateResponseBodies: options.egress.privateResponseBodies,
+    logger,
     timeoutMs: delivery.timeoutMs,
     connectTimeoutMs: delivery.connectTimeoutMs,
     excerptBytes: delivery.responseExcerptBytes,
@@ -94,14 +99,17 @@ export function createWebhooksPlugin(input: WebhooksPluginOptions): WebhooksPlug
   const kick = () => worker?.kick();
   let state: 'new' | 'started' | 'stopped' = 'new';
 
+  // One shaper per instance: it logs each dropped field once per instance.
+  const shaper = new PayloadShaper({ catalogue, mapUser: options.userMapper ?? defaultUserMapper, logger });
   const recorder = new EventRecorder({
     store, subscriptions, catalogue, clock, retentionMs: delivery.retentionMs, maxEventBytes: options.maxEventBytes,
     firstAttemptDelayMs: delivery.retryScheduleMs[0],
     announceToOtherWorkers: !options.runWorker,
     onDeliveriesRecorded: kick,
     timeoutMs: options.hookTimeoutMs,
+    shaper,
   });
-  const rawHooks = createLifecycleHooks({ recorder, mapUser: options.userMapper ?? defaultUserMapper, defaultTenantId: options.defaultTenantId });
+  const rawHooks = createLifecycleHooks({ recorder, mapUser: shaper.mapUser, defaultTenantId: options.defaultTenantId });
   // Hooks refuse work after stop(): a recorded event nobody will deliver until restart is fine,
   // but a silent success on a closed pool is not.
   const hooks = Object.fromEntries(

@@ -12,7 +12,7 @@ export type { RecordedEvent } from './events/event-recorder.js';
 export type { Envelope, CurrentContext } from './events/envelope.js';
 export { EventCatalogue, BUILT_IN_EVENT_TYPES, EVENT_CATEGORIES, TEST_EVENT_TYPE, CatalogueError } from './events/catalogue.js';
 export { mapUser } from './events/user-mapper.js';
-export { EgressBlockedError, InvalidWebhookUrlError } from './delivery/egress-guard.js';
+export { EgressBlockedError, InvalidWebhookUrlError } from './security/egress/egress-errors.js';
 export type { WebhookStore } from './store/store-port.js';
 export { PostgresStore } from './store/postgres/postgres-store.js';
 export { MongoStore } from './store/mongo/mongo-store.js';

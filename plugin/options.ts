@@ -5,7 +5,7 @@ import type { EncryptionKey } from './security/secret-box.js';
 import type { CustomEventTypeInput } from './events/catalogue.js';
 import type { WebhookStore } from './store/store-port.js';
 import { DEFAULT_RETRY_POLICY } from './delivery/retry-policy.js';
-import { assertValidEgressPolicy } from './delivery/egress-guard.js';
+import { assertValidEgressPolicy, InvalidAllowListEntryError } from './security/egress/egress-allow-list.js';
 import { TENANT_ID_SCHEMA } from './host/hook-context.js';
 import { joiDetails } from './validation-details.js';
 
@@ -47,7 +47,7 @@ export interface DeliveryOptions {
   responseExcerptBytes: number;
   /** How long events, deliveries and attempts are kept, in ms. Default 30 days. */
   retentionMs: number;
-  /** How long a rotated-out signing secret keeps signing, in ms. Default 24 h. */
+  /** How long the signing key a rotation replaced keeps signing beside the new one, in ms (older keys stop at once). Default 24 h. */
   secretOverlapMs: number;
   /** Time allowed to open the TCP (and TLS) connection of one attempt, in ms; kept below timeoutMs so a dead host fails fast. Default 5000. */
   connectTimeoutMs: number;
@@ -62,8 +62,28 @@ export interface DeliveryOptions {
 }
 
 export interface EgressOptions {
-  /** CIDRs or host names that may be reached although private (development only). Default none. */
+  /**
+   * CIDRs, IP addresses or exact host names that every tenant's webhooks may reach although
+   * private, loopback or reserved, e.g. `['127.0.0.0/8', 'receiver.internal']`. Meant for
+   * single-tenant hosts and development: on a multi-tenant host use `allowByTenant`, so one
+   * tenant's trusted internal receiver does not become every tenant's target. Default `[]`.
+   */
   allow: string[];
+  /**
+   * More exceptions per tenant id, in the same forms as `allow`, e.g.
+   * `{ acme: ['10.20.0.0/16'] }`: a tenant's webhooks may reach the private addresses its own
+   * list or `allow` admit, nothing else. Checked at start-up; a bad entry is named by its path
+   * (`egress.allowByTenant.acme[0]`). Default `{}`.
+   */
+  allowByTenant: Record<string, string[]>;
+  /**
+   * Keep the response body excerpt (`delivery.responseExcerptBytes`) of answers that came from
+   * a private address, i.e. a receiver reached through an allow-list. Off, such attempts keep
+   * status code and timing only, and the test-send answer says the body is not shown: a tenant
+   * admin cannot read internal services through the delivery log. Applies to every tenant
+   * (turn it on for single-tenant hosts and development). Default false.
+   */
+  privateResponseBodies: boolean;
   /** Refuse plain-http webhook URLs. Default false. */
   httpsOnly: boolean;
   /** DNS servers (`ip` or `ip:port`) for webhook host names. Default: the system's (resolv.conf). */
@@ -77,7 +97,10 @@ export interface WebhooksPluginOptions {
   encryptionKeys: EncryptionKey[];
   /** Tenant used when a hook call names none. Default `default`. */
   defaultTenantId?: string;
-  /** Host event types beyond the built-in catalogue, e.g. `{ type: 'ORDER_PLACED', description: '...' }`. */
+  /**
+   * Host event types beyond the built-in catalogue, e.g. `{ type: 'ORDER_PLACED', description: '...' }`,
+   * each with an optional `schema` for its data (only declared fields are sent) and `example`. Default `[]`.
+   */
   customEventTypes?: CustomEventTypeInput[];
   /** Replaces the built-in allow-list mapper for user objects; must return a plain object. */
   userMapper?: (user: Record<string, unknown>) => Record<string, unknown>;
@@ -202,7 +225,10 @@ const schema = Joi.object({
   }).default({}),
   egress: Joi.object({
     allow: Joi.array().items(Joi.string().min(1).max(255)).default([]),
+    // Keys that are no tenant id fail as "not allowed", named by their path.
+    allowByTenant: Joi.object().pattern(TENANT_ID_SCHEMA, Joi.array().items(Joi.string().min(1).max(255))).default({}),
     httpsOnly: Joi.boolean().default(false),
+    privateResponseBodies: Joi.boolean().default(false),
     dnsServers: Joi.array().items(Joi.string().custom((value, helpers) => (isDnsServer(value) ? value : helpers.error('any.invalid')))
       .message('{{#label}} must be an IP address, optionally with a port (e.g. "10.0.0.2" or "127.0.0.1:5353")')).max(10).default([]),
   }).default({}),
@@ -239,12 +265,12 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     }
   }
   // Joi does not validate (or fill in) a default object, so nested defaults are applied here.
-  const egress: EgressOptions = { allow: [], httpsOnly: false, dnsServers: [], ...value.egress };
+  const egress: EgressOptions = { allow: [], allowByTenant: {}, httpsOnly: false, privateResponseBodies: false, dnsServers: [], ...value.egress };
   try {
     assertValidEgressPolicy(egress);
   } catch (error) {
-    const message = `"egress.allow" ${(error as Error).message}`;
-    throw new InvalidOptionsError(`Invalid webhooks plugin options: ${message}`, [{ path: 'egress.allow', message }]);
+    if (!(error instanceof InvalidAllowListEntryError)) throw error;
+    throw new InvalidOptionsError(`Invalid webhooks plugin options: ${error.message}`, [{ path: error.path, message: error.message }]);
   }
   return {
     ...value,

@@ -1,6 +1,6 @@
 /**
- * Regenerates docs/event-catalogue.md from the built-in event catalogue.
- * Run with `npx tsx scripts/generate-event-docs.ts` after changing catalogue.ts;
+ * Regenerates docs/event-catalogue.md from the built-in event catalogue and its data schemas.
+ * Run with `npx tsx scripts/generate-event-docs.ts` after changing catalogue.ts or payload-schemas/;
  * test/unit/event-catalogue.test.ts fails until the file is regenerated.
  */
 import { writeFile, mkdir } from 'node:fs/promises';

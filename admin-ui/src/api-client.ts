@@ -1,5 +1,6 @@
 import type {
-  DeliveryDetail, DeliveryFilter, DeliveryPage, ErrorDetail, EventCatalogueResponse, RotatedSecret, TestResult, Webhook, WebhookInput,
+  CreatedWebhook, DeliveryDetail, DeliveryFilter, DeliveryPage, ErrorDetail, EventCatalogueResponse, RotatedSecret, TestResult, UpdatedWebhook, Webhook,
+  WebhookInput,
 } from './api-types.js';
 
 /** An error answer of the admin API (`{ error: { code, message, details } }`), or a network failure (status 0). */
@@ -48,11 +49,11 @@ export class AdminApiClient {
     return this.request('GET', `/webhooks/${encodeURIComponent(id)}`);
   }
 
-  createWebhook(input: WebhookInput): Promise<Webhook & { secret: string }> {
+  createWebhook(input: WebhookInput): Promise<CreatedWebhook> {
     return this.request('POST', '/webhooks', input);
   }
 
-  updateWebhook(id: string, patch: WebhookInput): Promise<Webhook> {
+  updateWebhook(id: string, patch: WebhookInput): Promise<UpdatedWebhook> {
     return this.request('PATCH', `/webhooks/${encodeURIComponent(id)}`, patch);
   }
 

@@ -6,7 +6,7 @@ import type { WebhookHealth } from '../../plugin/admin/webhook-health.js';
 import type { toAttemptView, toDeliveryView } from '../../plugin/admin/delivery-view.js';
 import type { TestSendOutcome } from '../../plugin/delivery/delivery-operations.js';
 import type { AttemptOutcome, DeliveryStatus } from '../../plugin/store/store-port.js';
-import type { WebhookView } from '../../plugin/webhooks/webhook-view.js';
+import type { RotatedSigningKey, UpdatedWebhook as UpdatedWebhookView, WebhookView } from '../../plugin/webhooks/webhook-view.js';
 
 export interface EventType {
   type: string;
@@ -26,6 +26,19 @@ export type { WebhookHealth };
 /** A webhook as reads return it (every secret value masked); `health` only on GET reads. */
 export type Webhook = WebhookView & { health?: WebhookHealth };
 
+/** `hmac-sha256` (`v1` signatures, a shared secret) or `ed25519` (`v1a`, a public key). */
+export type SignatureScheme = WebhookView['signature_scheme'];
+
+/** A create's answer: an HMAC webhook's carries its `whsec_` secret, once; an Ed25519 one's none. */
+export type CreatedWebhook = Webhook & { secret?: string };
+
+/**
+ * A PATCH answer: `cleared_credentials` names the stored credentials a move to another origin
+ * cleared; `secret` is the new HMAC secret after a switch to `hmac-sha256` (shown once).
+ */
+export type UpdatedWebhook = UpdatedWebhookView;
+export type ClearedCredential = NonNullable<UpdatedWebhook['cleared_credentials']>[number];
+
 /** What the form sends; every field optional so PATCH can carry only what changed. */
 export interface WebhookInput {
   name?: string;
@@ -41,6 +54,8 @@ export interface WebhookInput {
   enabled?: boolean;
   /** Requests per second per worker process; null for no limit (on update, null removes it). */
   rate_limit_per_second?: number | null;
+  /** On update, another scheme makes new key material (the current key signs through the overlap). */
+  signature_scheme?: SignatureScheme;
 }
 
 export type { AttemptOutcome };
@@ -70,10 +85,8 @@ export interface DeliveryFilter {
 
 export type TestResult = TestSendOutcome;
 
-export interface RotatedSecret {
-  secret: string;
-  previous_expires_at: string;
-}
+/** A rotation's answer: the new `secret` (HMAC, once) or the new `public_key` (Ed25519). */
+export type RotatedSecret = RotatedSigningKey;
 
 export interface ErrorDetail {
   path: string;

@@ -3,7 +3,7 @@ import type { ApiError } from './api-client.js';
 /** The form fields an API validation error can point at. */
 export type FieldKey =
   | 'name' | 'description' | 'url' | 'events' | 'notification_type' | 'api_key.header' | 'api_key.value'
-  | 'authorization' | 'headers' | 'enabled' | 'rate_limit_per_second';
+  | 'authorization' | 'headers' | 'enabled' | 'rate_limit_per_second' | 'signature_scheme';
 
 export interface FieldErrors {
   /** Errors by field. */
@@ -26,6 +26,7 @@ export const FIELD_LABELS: Record<FieldKey, string> = {
   headers: 'Custom headers',
   enabled: 'Enabled',
   rate_limit_per_second: 'Rate limit',
+  signature_scheme: 'Signature scheme',
 };
 
 export function emptyErrors(): FieldErrors {

@@ -2,19 +2,29 @@ import { LitElement, css, html, nothing } from 'lit';
 import { copyText } from './clipboard.js';
 import { formatDateTime } from './format.js';
 import { openModal } from './modal.js';
+import './public-key.js';
 import { base, tokens } from './styles.js';
 
-export interface SecretToShow {
+/** An HMAC secret to show once, or an Ed25519 public key (which may be shown again). */
+export type SecretToShow = {
   title: string;
   webhookName: string;
-  secret: string;
-  /** When the previous secret stops signing (after a rotation). */
+  /** When the previous key stops signing (after a rotation or a change of scheme). */
   previousExpiresAt?: string;
+} & ({ secret: string; publicKey?: undefined } | { publicKey: string; secret?: undefined });
+
+/** What to show for an API answer that made key material: its `secret` (HMAC) or its `public_key` (Ed25519); null when it has neither. */
+export function keyToShow(title: string, webhookName: string, answer: { secret?: string | null; public_key?: string | null; previous_expires_at?: string }): SecretToShow | null {
+  const previousExpiresAt = answer.previous_expires_at;
+  if (answer.secret) return { title, webhookName, secret: answer.secret, previousExpiresAt };
+  if (answer.public_key) return { title, webhookName, publicKey: answer.public_key, previousExpiresAt };
+  return null;
 }
 
 /**
  * Shows a signing secret the one time the API returns it, with a copy button and the warning
- * that it cannot be shown again. The secret is dropped from memory when the dialog closes.
+ * that it cannot be shown again; the secret is dropped from memory when the dialog closes. For an
+ * Ed25519 webhook it shows the public key instead, which is no secret.
  */
 export class WebhookSecretDialog extends LitElement {
   static override styles = [tokens, base, css`
@@ -39,12 +49,12 @@ export class WebhookSecretDialog extends LitElement {
     this.copyState = 'idle';
     await this.updateComplete;
     const dialog = this.renderRoot.querySelector('dialog')!;
-    openModal(dialog, this.renderRoot.querySelector<HTMLButtonElement>('#copy'), fallback);
+    openModal(dialog, this.renderRoot.querySelector<HTMLElement>('#copy, webhook-public-key'), fallback);
     await new Promise<void>((resolve) => dialog.addEventListener('close', () => resolve(), { once: true }));
   }
 
   private async copy() {
-    if (!this.secret) return;
+    if (!this.secret?.secret) return;
     const input = this.renderRoot.querySelector<HTMLInputElement>('#secret');
     this.copyState = (await copyText(this.secret.secret, input)) ? 'copied' : 'manual';
   }
@@ -54,11 +64,27 @@ export class WebhookSecretDialog extends LitElement {
     this.copyState = 'idle';
   }
 
+  private renderPublicKey(s: SecretToShow & { publicKey: string }) {
+    return html`
+      <form method="dialog" class="dialog-body">
+        <h2 id="secret-title">${s.title}</h2>
+        <p id="secret-warning">Receivers of <strong>${s.webhookName}</strong> verify the <code>v1a</code> entries of each request's
+          <code>webhook-signature</code> header with this public key (Standard Webhooks, Ed25519).
+          It is not secret, and the webhook's card shows it any time; the key that signs never leaves this server.</p>
+        <webhook-public-key .value=${s.publicKey} label="Public key"></webhook-public-key>
+        ${s.previousExpiresAt ? html`<p class="notice">The previous key keeps signing until
+          <strong>${formatDateTime(s.previousExpiresAt)}</strong>, so receivers can switch over without missing requests.</p>` : nothing}
+        <div class="dialog-actions">
+          <button value="done">Done</button>
+        </div>
+      </form>`;
+  }
+
   override render() {
     const s = this.secret;
     return html`
       <dialog aria-labelledby="secret-title" aria-describedby="secret-warning" @close=${this.onClose}>
-        ${s ? html`
+        ${s?.publicKey !== undefined ? this.renderPublicKey(s) : s ? html`
           <form method="dialog" class="dialog-body">
             <h2 id="secret-title">${s.title}</h2>
             <p>Receivers of <strong>${s.webhookName}</strong> verify each request's <code>webhook-signature</code>

@@ -1,32 +1,32 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { ApiError, type AdminApiClient } from './api-client.js';
-import type { EventType, Webhook, WebhookInput } from './api-types.js';
+import type { ClearedCredential, EventType, SignatureScheme, Webhook } from './api-types.js';
+import './confirm-dialog.js';
+import type { WebhookConfirmDialog } from './confirm-dialog.js';
+import { credentialsToClear, originChangeNotice } from './credential-origin.js';
 import './event-picker.js';
-import { normalizeSelection } from './event-selection.js';
 import { FIELD_LABELS, emptyErrors, hasErrors, mapApiErrors, type FieldErrors, type FieldKey } from './field-errors.js';
 import './headers-editor.js';
 import { headerRow, type HeaderRow } from './headers-editor.js';
 import { base, tokens } from './styles.js';
+import { DEFAULT_API_KEY_HEADER, MAX_RATE_LIMIT, buildWebhookBody, type WebhookFormState } from './webhook-body.js';
 
 export interface SavedDetail {
   webhook: Webhook;
-  /** The signing secret, present only right after a create. */
+  /** The signing secret: right after creating an HMAC webhook, or switching one to HMAC. */
   secret?: string;
   created: boolean;
   changed: boolean;
+  /** The stored credentials the API cleared because the URL moved to another host. */
+  cleared?: ClearedCredential[];
+  /** The update switched the signature scheme: new key material was made. */
+  newKeys?: boolean;
 }
 
-const DEFAULT_API_KEY_HEADER = 'x-api-key';
-/** The API's bounds for `rate_limit_per_second` (it checks them again). */
-const MAX_RATE_LIMIT = 10_000;
-const RATE_LIMIT_ERROR = `Enter a whole number from 1 to ${MAX_RATE_LIMIT.toLocaleString('en-US')}, or leave it empty for no limit`;
-
-/**
- * The body the form sends. On an update the API keeps stored secret values it is not sent
- * again, so `api_key` may carry only a new `header`, and `headers` only the names that changed
- * (null for a removed one).
- */
-type WebhookBody = WebhookInput;
+const SCHEME_LABELS: Record<SignatureScheme, string> = {
+  'hmac-sha256': 'HMAC-SHA256 (shared secret)',
+  ed25519: 'Ed25519 (public key)',
+};
 
 /**
  * Create or edit one webhook: the fields of cidaas' "Create Webhook" view (name, events,
@@ -75,6 +75,7 @@ export class WebhookForm extends LitElement {
     url: { state: true },
     enabled: { state: true },
     rateLimit: { state: true },
+    signatureScheme: { state: true },
     events: { state: true },
     apiKeyHeader: { state: true },
     apiKeyValue: { state: true },
@@ -100,6 +101,7 @@ export class WebhookForm extends LitElement {
   declare rateLimit: string;
   /** The number field holds text that is no number (its value then reads as empty). */
   private rateLimitBadInput = false;
+  declare signatureScheme: SignatureScheme;
   declare events: string[];
   declare apiKeyHeader: string;
   declare apiKeyValue: string;
@@ -127,6 +129,7 @@ export class WebhookForm extends LitElement {
     this.enabled = w?.enabled ?? true;
     this.rateLimit = w?.rate_limit_per_second != null ? String(w.rate_limit_per_second) : '';
     this.rateLimitBadInput = false;
+    this.signatureScheme = w?.signature_scheme ?? 'hmac-sha256';
     this.events = w ? [...w.events] : [];
     this.apiKeyHeader = w?.api_key?.header ?? '';
     this.apiKeyValue = '';
@@ -152,99 +155,44 @@ export class WebhookForm extends LitElement {
     return this.webhook !== null;
   }
 
-  /**
-   * The custom headers to send: on create every row; on an update only what changed, merged by
-   * the API into the stored headers (a new value sets a header, null removes it, a stored row
-   * left with an empty value keeps its value). Null when nothing changed.
-   */
-  private headerChanges(rowErrors: Record<string, string>): Record<string, string | null> | null {
-    const changes: Record<string, string | null> = {};
-    const kept = new Set<string>();
-    const seen = new Set<string>();
-    for (const row of this.headerRows) {
-      const name = row.name.trim();
-      if (!name && !row.value) continue;
-      const error = (message: string) => { rowErrors[`#${row.key}`] = message; };
-      if (!name) { error('Enter the header name'); continue; }
-      if (seen.has(name.toLowerCase())) { error('This header is listed twice'); continue; }
-      seen.add(name.toLowerCase());
-      if (row.value) changes[name] = row.value;
-      else if (row.stored !== null && name === row.stored) kept.add(name.toLowerCase());
-      else error(row.stored !== null ? 'Enter the value again to store it under the new name' : 'Enter a value for this header');
-    }
-    // Stored headers no row keeps or replaces any more are removed (names are case-insensitive).
-    for (const name of Object.keys(this.webhook?.headers ?? {})) {
-      if (!kept.has(name.toLowerCase()) && !Object.keys(changes).some((n) => n.toLowerCase() === name.toLowerCase())) changes[name] = null;
-    }
-    return Object.keys(changes).length > 0 ? changes : null;
+  /** What the form holds, for the body builder and the origin check. */
+  private get state(): WebhookFormState {
+    return {
+      name: this.name, description: this.description, url: this.url, enabled: this.enabled, rateLimit: this.rateLimit,
+      rateLimitBadInput: this.rateLimitBadInput, events: this.events, apiKeyHeader: this.apiKeyHeader, apiKeyValue: this.apiKeyValue,
+      removeApiKey: this.removeApiKey, authorization: this.authorization, removeAuthorization: this.removeAuthorization,
+      headerRows: this.headerRows, signatureScheme: this.signatureScheme,
+    };
   }
 
-  /** Checks what the API cannot check for us (masked values), then builds the body to send. */
-  private build(): { body: WebhookBody; errors: FieldErrors; rowErrors: Record<string, string> } {
-    const errors = emptyErrors();
-    const rowErrors: Record<string, string> = {};
-    const w = this.webhook;
-    const body: WebhookBody = {};
-    const name = this.name.trim();
-    const description = this.description.trim();
-    const url = this.url.trim();
-    const events = normalizeSelection(this.events);
-    if (!name) errors.fields.name = 'Enter a name for the webhook';
-    if (!url) errors.fields.url = 'Enter the URL the webhook sends its requests to';
-    if (events.length === 0) errors.fields.events = 'Choose at least one event';
-    if (!w || name !== w.name) body.name = name;
-    if (w ? description !== w.description : description) body.description = description;
-    if (!w || url !== w.url) body.url = url;
-    if (!w || events.join('\n') !== normalizeSelection(w.events).join('\n')) body.events = events;
-    if (!w) body.notification_type = 'REST';
-    if (!w || this.enabled !== w.enabled) body.enabled = this.enabled;
-    const rate = this.rateLimit.trim();
-    if (this.rateLimitBadInput || (rate && !(/^\d{1,5}$/.test(rate) && Number(rate) >= 1 && Number(rate) <= MAX_RATE_LIMIT))) {
-      errors.fields.rate_limit_per_second = RATE_LIMIT_ERROR;
-    } else {
-      // Empty means no limit: left out on create (the default), null on an update that clears it.
-      const limit = rate ? Number(rate) : null;
-      if (w ? limit !== w.rate_limit_per_second : limit !== null) body.rate_limit_per_second = limit;
-    }
-
-    // An empty header field means the default header. With a key stored, the API keeps its value
-    // when only the header is sent, and keeps its header when only the value is.
-    const header = this.apiKeyHeader.trim();
-    const stored = w?.api_key ?? null;
-    const newHeader = stored ? ((header || DEFAULT_API_KEY_HEADER) !== stored.header ? header || DEFAULT_API_KEY_HEADER : undefined) : header || undefined;
-    if (this.removeApiKey) {
-      body.api_key = null;
-    } else if (this.apiKeyValue) {
-      body.api_key = { ...(newHeader ? { header: newHeader } : {}), value: this.apiKeyValue };
-    } else if (stored && newHeader) {
-      body.api_key = { header: newHeader };
-    } else if (!stored && header) {
-      errors.fields['api_key.value'] = 'Enter the API key, or clear its header name';
-    }
-    if (this.removeAuthorization) body.authorization = null;
-    else if (this.authorization) body.authorization = this.authorization;
-
-    const headers = this.headerChanges(rowErrors);
-    if (headers) body.headers = headers;
-    return { body, errors, rowErrors };
+  /** Switching the scheme of a webhook makes new keys its receivers must take up: ask first. */
+  private confirmNewKeys(scheme: SignatureScheme): Promise<boolean> {
+    const what = scheme === 'ed25519' ? 'a new Ed25519 key pair; receivers verify with its public key' : 'a new HMAC secret, shown once after saving';
+    return this.renderRoot.querySelector<WebhookConfirmDialog>('webhook-confirm-dialog')!.ask({
+      title: `Switch to ${SCHEME_LABELS[scheme]} signatures?`,
+      message: `Saving makes ${what}. The current key keeps signing for the overlap window, so receivers can switch without missing requests.`,
+      confirmLabel: 'Make new keys and save',
+    });
   }
 
   private async submit(event: Event) {
     event.preventDefault();
     if (this.submitting) return;
-    const { body, errors, rowErrors } = this.build();
+    const { body, errors, rowErrors } = buildWebhookBody(this.state, this.webhook);
     if (hasErrors(errors) || Object.keys(rowErrors).length > 0) {
       await this.showErrors(errors, rowErrors);
       return;
     }
+    if (this.webhook && body.signature_scheme && !(await this.confirmNewKeys(body.signature_scheme))) return;
     if (this.webhook && Object.keys(body).length === 0) {
       this.dispatchEvent(new CustomEvent<SavedDetail>('webhook-saved', { detail: { webhook: this.webhook, created: false, changed: false }, bubbles: true, composed: true }));
       return;
     }
     this.submitting = true;
     try {
-      const saved = this.webhook
-        ? { webhook: await this.client.updateWebhook(this.webhook.id, body), created: false, changed: true }
+      const saved: SavedDetail = this.webhook
+        ? await this.client.updateWebhook(this.webhook.id, body).then(({ secret, cleared_credentials: cleared, ...webhook }) => (
+          { webhook, secret, cleared, created: false, changed: true, newKeys: body.signature_scheme !== undefined }))
         : await this.client.createWebhook(body).then(({ secret, ...webhook }) => ({ webhook, secret, created: true, changed: true }));
       this.errors = emptyErrors();
       this.dispatchEvent(new CustomEvent<SavedDetail>('webhook-saved', { detail: saved, bubbles: true, composed: true }));
@@ -268,7 +216,7 @@ export class WebhookForm extends LitElement {
     const ids: Partial<Record<FieldKey, string>> = {
       name: 'name', description: 'description', url: 'url', notification_type: 'notification-type',
       'api_key.header': 'api-key-header', 'api_key.value': 'api-key-value', authorization: 'authorization', enabled: 'enabled',
-      rate_limit_per_second: 'rate-limit',
+      rate_limit_per_second: 'rate-limit', signature_scheme: 'signature-scheme',
     };
     if (key === 'events') this.renderRoot.querySelector<HTMLElement>('webhook-event-picker')?.focus();
     else if (key === 'headers') this.renderRoot.querySelector<HTMLElement>('webhook-headers-editor')?.focus();
@@ -314,7 +262,11 @@ export class WebhookForm extends LitElement {
     const w = this.webhook;
     const name = this.describe('name', 'name');
     const description = this.describe('description', 'description', 'description-hint');
-    const url = this.describe('url', 'url', 'url-hint');
+    // Stored credentials this URL would clear (another host): said before saving, not after.
+    const lost = credentialsToClear(w, this.url, this.state);
+    const url = this.describe('url', 'url', lost.length > 0 ? 'url-hint url-origin-notice' : 'url-hint');
+    const scheme = this.describe('signature_scheme', 'signature-scheme', 'signature-scheme-hint');
+    const newKeys = w !== null && this.signatureScheme !== w.signature_scheme;
     const rate = this.describe('rate_limit_per_second', 'rate-limit', 'rate-limit-hint');
     const apiHeader = this.describe('api_key.header', 'api-key-header');
     const keyStored = Boolean(w?.api_key) && !this.removeApiKey;
@@ -370,6 +322,7 @@ export class WebhookForm extends LitElement {
               aria-invalid=${url.invalid} aria-describedby=${url.describedBy}
               @input=${(e: Event) => { this.url = (e.target as HTMLInputElement).value; this.clearError('url'); }}>
             ${url.message}
+            <div id="url-origin-notice" role="status">${lost.length > 0 ? html`<p class="notice warning small">${originChangeNotice(lost)}</p>` : nothing}</div>
           </div>
           <div class="field">
             <label for="rate-limit">Rate limit (requests/second) <span class="muted small">(optional)</span></label>
@@ -383,6 +336,22 @@ export class WebhookForm extends LitElement {
                 this.clearError('rate_limit_per_second');
               }}>
             ${rate.message}
+          </div>
+        </section>
+
+        <section aria-labelledby="signing-title">
+          <h3 id="signing-title">Signing</h3>
+          <div class="field">
+            <label for="signature-scheme">Signature scheme</label>
+            <p id="signature-scheme-hint" class="hint">How receivers check that a request comes from here (<code>webhook-signature</code>, Standard Webhooks).
+              HMAC-SHA256 (<code>v1</code>) shares a secret with the receiver; Ed25519 (<code>v1a</code>) gives it only a public key, which cannot sign.</p>
+            <select id="signature-scheme" aria-invalid=${scheme.invalid} aria-describedby=${newKeys ? 'signature-scheme-hint signature-scheme-change' : scheme.describedBy}
+              @change=${(e: Event) => { this.signatureScheme = (e.target as HTMLSelectElement).value as SignatureScheme; this.clearError('signature_scheme'); }}>
+              ${(Object.keys(SCHEME_LABELS) as SignatureScheme[]).map((value) => html`<option value=${value} ?selected=${value === this.signatureScheme}>${SCHEME_LABELS[value]}</option>`)}
+            </select>
+            ${newKeys ? html`<p id="signature-scheme-change" class="notice warning small">Saving makes new keys: receivers must take up the new
+              ${this.signatureScheme === 'ed25519' ? 'public key' : 'secret'}. The current key keeps signing for the overlap window.</p>` : nothing}
+            ${scheme.message}
           </div>
         </section>
 
@@ -403,7 +372,9 @@ export class WebhookForm extends LitElement {
                 placeholder=${w?.api_key ? `Stored: ${w.api_key.value}` : ''} ?disabled=${this.removeApiKey}
                 aria-invalid=${apiValue.invalid} aria-describedby=${apiValue.describedBy}
                 @input=${(e: Event) => { this.apiKeyValue = (e.target as HTMLInputElement).value; this.clearError('api_key.value'); }}>
-              ${keyStored ? html`<p id="api-key-stored-hint" class="hint below">Stored — leave empty to keep, even if you change the header.</p>` : nothing}
+              ${keyStored ? html`<p id="api-key-stored-hint" class="hint below">${lost.includes('api_key')
+                ? 'Stored — cleared when you save, because the URL\'s host changed: enter it again to keep it.'
+                : 'Stored — leave empty to keep, even if you change the header.'}</p>` : nothing}
               ${apiValue.message}
             </div>
           </div>
@@ -444,7 +415,8 @@ export class WebhookForm extends LitElement {
           <button type="submit" class="primary" aria-disabled=${this.submitting ? 'true' : 'false'} aria-busy=${this.submitting ? 'true' : 'false'}>
             ${this.submitting ? 'Saving…' : w ? 'Save changes' : 'Create'}</button>
         </div>
-      </form>`;
+      </form>
+      <webhook-confirm-dialog></webhook-confirm-dialog>`;
   }
 }
 

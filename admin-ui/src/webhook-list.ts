@@ -2,6 +2,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import type { TestResult, Webhook } from './api-types.js';
 import { formatDateTime, formatDuration, formatRelative, outcomeLabel, statusLabel } from './format.js';
+import './public-key.js';
 import { base, tokens } from './styles.js';
 import type { WebhookStats } from './webhook-stats.js';
 
@@ -12,7 +13,8 @@ export type TestState = TestResult | 'sending' | { error: string };
 /**
  * The configured webhooks, one card each: name, URL, events, state (and why it is disabled),
  * the deliveries a disabled webhook holds back, last delivery and recent success rate (from the
- * API's `health`, via `stats`), the outcome of the last test, and the actions.
+ * API's `health`, via `stats`), how it signs (an Ed25519 webhook's public key, with a copy
+ * button), the outcome of the last test, and the actions.
  * Fires `webhook-action` with `{ action, webhook }`.
  */
 export class WebhookList extends LitElement {
@@ -117,6 +119,11 @@ export class WebhookList extends LitElement {
           ${w.rate_limit_per_second !== null && w.rate_limit_per_second !== undefined
             ? html`<div><dt>Rate limit</dt><dd>${w.rate_limit_per_second} requests/s <span class="muted small nowrap">per worker process</span></dd></div>` : nothing}
           <div><dt>Receiver authentication</dt><dd class="small">${this.authSummary(w)}</dd></div>
+          ${w.public_key
+            ? html`<div class="wide" data-public-key><dt>Signature</dt><dd>
+                <span class="small">Ed25519 (<code>v1a</code>): receivers verify with this public key</span>
+                <webhook-public-key .value=${w.public_key} subject=${w.name} hide-label></webhook-public-key></dd></div>`
+            : html`<div><dt>Signature</dt><dd class="small">HMAC-SHA256 (v1), shared secret</dd></div>`}
         </dl>
         ${this.renderTest(w)}
         <div class="actions" role="group" aria-label="Actions for ${w.name}">
@@ -190,6 +197,7 @@ export class WebhookList extends LitElement {
           ${r.status_code ? `HTTP ${r.status_code}` : outcomeLabel(r.outcome)} in ${formatDuration(r.duration_ms)}${!r.success && r.status_code ? ` (${outcomeLabel(r.outcome)})` : ''}</strong>
         ${r.error ? html`<span>${r.error}</span>` : nothing}
         ${r.response_excerpt ? html`<span class="small muted">Response:</span><pre>${r.response_excerpt}</pre>` : nothing}
+        ${r.response_note ? html`<span class="small muted" data-response-note>${r.response_note}</span>` : nothing}
       </div>`;
   }
 }

@@ -6,8 +6,8 @@ import type { WebhookConfirmDialog } from './confirm-dialog.js';
 import './delivery-log.js';
 import type { WebhookDeliveryLog } from './delivery-log.js';
 import { formatDateTime, formatDuration, outcomeLabel } from './format.js';
-import './secret-dialog.js';
-import type { WebhookSecretDialog } from './secret-dialog.js';
+import { clearedNotice } from './credential-origin.js';
+import { keyToShow, type WebhookSecretDialog } from './secret-dialog.js';
 import type { StatusDetail, StatusTone } from './status-events.js';
 import { base, tokens } from './styles.js';
 import './webhook-form.js';
@@ -215,29 +215,16 @@ export class WebhookSettings extends LitElement {
 
   private async onAction(e: CustomEvent<{ action: WebhookAction; webhook: Webhook }>) {
     const { action, webhook } = e.detail;
-    switch (action) {
-      case 'edit':
-        this.show({ kind: 'edit', webhook }, 'heading');
-        break;
-      case 'deliveries':
-        this.show({ kind: 'deliveries', webhook }, 'heading');
-        break;
-      case 'test':
-        await this.sendTest(webhook);
-        break;
-      case 'rotate':
-        await this.rotate(webhook);
-        break;
-      case 'toggle':
-        await this.toggle(webhook);
-        break;
-      case 'delete':
-        await this.deleteWebhook(webhook);
-        break;
-      case 'discard':
-        await this.discardWaiting(webhook);
-        break;
-    }
+    const run: Record<WebhookAction, () => unknown> = {
+      edit: () => this.show({ kind: 'edit', webhook }, 'heading'),
+      deliveries: () => this.show({ kind: 'deliveries', webhook }, 'heading'),
+      test: () => this.sendTest(webhook),
+      rotate: () => this.rotate(webhook),
+      toggle: () => this.toggle(webhook),
+      delete: () => this.deleteWebhook(webhook),
+      discard: () => this.discardWaiting(webhook),
+    };
+    await run[action]();
   }
 
   private async sendTest(webhook: Webhook) {
@@ -277,15 +264,18 @@ export class WebhookSettings extends LitElement {
   }
 
   private async rotate(webhook: Webhook) {
+    const what = webhook.signature_scheme === 'ed25519' ? 'key' : 'secret';
     const ok = await this.confirm(`Rotate the signing secret of “${webhook.name}”?`,
-      'A new secret signs every request from now on. The current secret keeps signing too for an overlap window, so receivers can switch without missing requests.',
+      `A new ${what} signs every request from now on. The current ${what} keeps signing too for an overlap window, so receivers can switch without missing requests.`,
       'Rotate secret');
     if (!ok) return;
     try {
       const rotated = await this.withBusy(webhook.id, () => this.client!.rotateSecret(webhook.id));
-      this.say(`New signing secret for ${webhook.name}; the previous one expires ${formatDateTime(rotated.previous_expires_at)}.`, 'success');
+      this.say(`New signing ${what} for ${webhook.name}; the previous one expires ${formatDateTime(rotated.previous_expires_at)}.`, 'success');
+      // An Ed25519 webhook's card shows its public key: the new one from now on.
+      if (rotated.public_key) this.replaceWebhook({ ...webhook, public_key: rotated.public_key });
       await this.updateComplete;
-      await this.secretDialog().show({ title: 'New signing secret', webhookName: webhook.name, secret: rotated.secret, previousExpiresAt: rotated.previous_expires_at });
+      await this.secretDialog().show(keyToShow(rotated.public_key ? 'New signing key: its public key' : 'New signing secret', webhook.name, rotated)!);
     } catch (error) {
       this.actionFailed(`Could not rotate the secret of ${webhook.name}`, error);
     }
@@ -346,7 +336,10 @@ export class WebhookSettings extends LitElement {
   }
 
   private async onSaved(e: CustomEvent<SavedDetail>) {
-    const { webhook, secret, created, changed } = e.detail;
+    const { webhook, secret, created, changed, cleared, newKeys } = e.detail;
+    // New key material (a create, a switch of scheme): the HMAC secret once, or the public key.
+    const key = created || newKeys ? keyToShow(webhook.public_key ? `${created ? 'Webhook created' : 'New signing key'}: its public key`
+      : created ? 'Webhook created: copy its signing secret' : 'New signing secret', webhook.name, { secret, public_key: webhook.public_key }) : null;
     if (created) {
       this.webhooks = [...this.webhooks, webhook];
       this.stats = new Map(this.stats).set(webhook.id, NO_DELIVERIES_YET);
@@ -355,15 +348,17 @@ export class WebhookSettings extends LitElement {
       await this.updateComplete;
       await this.list?.updateComplete;
       const testButton = () => this.list?.actionButton(webhook.id, 'test') ?? null;
-      if (secret) {
-        await this.secretDialog().show({ title: 'Webhook created: copy its signing secret', webhookName: webhook.name, secret }, testButton);
-      } else {
-        testButton()?.focus();
-      }
+      if (key) await this.secretDialog().show(key, testButton);
+      else testButton()?.focus();
     } else {
       if (changed) this.replaceWebhook(webhook);
-      this.say(changed ? `Saved ${webhook.name}.` : 'Nothing to save: no field was changed.', changed ? 'success' : 'info');
+      // What a move to another host cleared is said with the save, not left to be found out.
+      const saved = `Saved ${webhook.name}.${cleared?.length ? ` ${clearedNotice(cleared)}` : ''}`;
+      this.say(changed ? saved : 'Nothing to save: no field was changed.', changed ? 'success' : 'info');
       this.show({ kind: 'list' }, { id: webhook.id, action: 'edit' });
+      if (!key) return;
+      await this.updateComplete;
+      await this.secretDialog().show(key, () => this.list?.actionButton(webhook.id, 'edit') ?? null);
     }
   }
 

@@ -6,6 +6,7 @@ import { InvalidOptionsError, NotFoundError, WebhooksError } from '../errors.js'
 import { TENANT_ID_SCHEMA, type NormalizedContext } from '../host/hook-context.js';
 import { ID_PATTERN } from '../ids.js';
 import { TEST_EVENT_TYPE } from '../events/catalogue.js';
+import { exampleEnvelope } from '../events/payload-schemas/envelope-schema.js';
 import { assertEmptyBody, assertNoQuery, encodeCursor, parseDeliveryListQuery, parseRecoverBody } from './admin-query.js';
 import { registerAdminUiAssets } from './admin-ui-assets.js';
 import { csrfProtection } from './csrf-protection.js';
@@ -115,7 +116,7 @@ export function createAdminRouter(plugin: WebhooksPlugin, input: AdminRouterOpti
   if (options.ui !== false) registerAdminUiAssets(router);
   options.extend?.(router);
   router.get('/openapi.json', (_req, res) => {
-    res.json(buildOpenApiDocument());
+    res.json(buildOpenApiDocument(plugin.catalogue));
   });
   router.use(...[options.authenticate].flat());
   router.use((req, _res, next) => {
@@ -140,8 +141,11 @@ export function createAdminRouter(plugin: WebhooksPlugin, input: AdminRouterOpti
   router.get('/event-types', wrap(async (req, res) => {
     assertNoQuery(req.query);
     res.json({
+      // With each type's data schema (null: a host type registered without one) and an example body.
       event_types: plugin.catalogue.list().filter((t) => t.type !== TEST_EVENT_TYPE)
-        .map((t) => ({ type: t.type, category: t.category, description: t.description, built_in: t.builtIn })),
+        .map((t) => ({
+          type: t.type, category: t.category, description: t.description, built_in: t.builtIn, schema: t.schema, example: exampleEnvelope(t),
+        })),
       categories: plugin.catalogue.categories(),
     });
   }));

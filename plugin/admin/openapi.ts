@@ -1,7 +1,11 @@
 /**
- * The OpenAPI 3.1 description of the admin API. A test checks that every route the router
+ * The OpenAPI 3.1 description of the admin API (and, under `webhooks`, of what receivers get:
+ * openapi-webhooks.ts). A test checks that every route the router
  * serves is described here and nothing else is, and that the document is valid OpenAPI.
  */
+import { EventCatalogue } from '../events/catalogue.js';
+import { buildWebhooksSection } from './openapi-webhooks.js';
+
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: object) => ({ 'application/json': { schema } });
 const ok = (description: string, schema: object) => ({ description, content: json(schema) });
@@ -18,8 +22,21 @@ const RATE_LIMIT_HELP = 'Most requests per second to this webhook, counted per w
 const webhookRead = { allOf: [ref('Webhook'), { type: 'object', required: ['health'] }] };
 
 const secretMasked = { type: 'string', description: 'Masked: never returned in full', examples: ['****abcd'] };
+const SIGNATURE_SCHEMES = ['hmac-sha256', 'ed25519'];
+const publicKey = {
+  type: ['string', 'null'], pattern: '^whpk_', examples: ['whpk_OS1cSa2k3OKhwCWNBqcEBsZbOS+6sDVTGAm8mYrnjT4='],
+  description: 'Ed25519 webhooks: the `whpk_<base64>` public key receivers verify `v1a` signatures with (not secret). Null for HMAC webhooks.',
+};
+const CREDENTIALS_ORIGIN_HELP = 'Credentials are bound to the URL\'s origin (scheme, host, port): a PATCH that moves `url` to another origin clears the stored '
+  + '`api_key`, `authorization` and `headers` it does not send again (the answer lists them in `cleared_credentials`), and `api_key: { "header" }` '
+  + 'alone then answers 400 at `api_key.value` (the value must be sent again).';
 
-export function buildOpenApiDocument() {
+/**
+ * @param catalogue the event types to describe in the `webhooks` section (what receivers get).
+ *   Default: the built-in catalogue.
+ */
+export function buildOpenApiDocument(catalogue: EventCatalogue = new EventCatalogue()) {
+  const events = buildWebhooksSection(catalogue);
   return {
     openapi: '3.1.0',
     info: {
@@ -47,8 +64,16 @@ export function buildOpenApiDocument() {
           },
         },
         EventType: {
-          type: 'object', required: ['type', 'category', 'description', 'built_in'],
-          properties: { type: { type: 'string' }, category: { type: 'string' }, description: { type: 'string' }, built_in: { type: 'boolean' } },
+          type: 'object', required: ['type', 'category', 'description', 'built_in', 'schema', 'example'],
+          properties: {
+            type: { type: 'string' }, category: { type: 'string' }, description: { type: 'string' }, built_in: { type: 'boolean' },
+            schema: {
+              type: ['object', 'null'],
+              description: 'JSON Schema (2020-12) of the event\'s `data`, self-contained (shared parts under `$defs`); only its fields are sent. '
+                + 'Null for a host type registered without a schema.',
+            },
+            example: { type: 'object', description: 'An example body of this type (the whole envelope)' },
+          },
         },
         WebhookInput: {
           type: 'object', additionalProperties: false,
@@ -76,13 +101,20 @@ export function buildOpenApiDocument() {
               type: ['integer', 'null'], minimum: 1, maximum: 10_000, default: null,
               description: `${RATE_LIMIT_HELP}. On PATCH, null removes the limit.`,
             },
+            signature_scheme: {
+              type: 'string', enum: SIGNATURE_SCHEMES, default: 'hmac-sha256',
+              description: 'How requests are signed (Standard Webhooks): `hmac-sha256` gives `v1` signatures with a shared `whsec_` secret, `ed25519` '
+                + 'gives `v1a` signatures receivers verify with the webhook\'s `public_key`. On PATCH, another scheme makes new key material; the '
+                + 'current key keeps signing for the overlap window (a header may then carry `v1` and `v1a` entries).',
+            },
           },
+          description: CREDENTIALS_ORIGIN_HELP,
         },
         Webhook: {
           type: 'object',
           required: [
             'id', 'name', 'description', 'url', 'events', 'notification_type', 'api_key', 'authorization', 'headers', 'enabled',
-            'rate_limit_per_second', 'status', 'created_at', 'updated_at',
+            'rate_limit_per_second', 'signature_scheme', 'public_key', 'status', 'created_at', 'updated_at',
           ],
           properties: {
             id: { type: 'string' }, name: { type: 'string' }, description: { type: 'string' }, url: { type: 'string' },
@@ -90,6 +122,8 @@ export function buildOpenApiDocument() {
             api_key: { type: ['object', 'null'], properties: { header: { type: 'string' }, value: secretMasked } },
             authorization: { oneOf: [secretMasked, { type: 'null' }] },
             headers: { type: 'object', additionalProperties: secretMasked },
+            signature_scheme: { type: 'string', enum: SIGNATURE_SCHEMES },
+            public_key: publicKey,
             enabled: { type: 'boolean' },
             rate_limit_per_second: { type: ['integer', 'null'], minimum: 1, maximum: 10_000, description: RATE_LIMIT_HELP },
             status: {
@@ -153,17 +187,22 @@ export function buildOpenApiDocument() {
             attempts: { type: 'array', items: ref('Attempt') },
           },
         },
+        ...events.schemas,
         TestResult: {
           type: 'object',
           properties: {
             delivery_id: { type: 'string' }, success: { type: 'boolean' }, outcome: { type: 'string' }, status_code: { type: ['integer', 'null'] },
-            duration_ms: { type: 'integer' }, response_excerpt: { type: ['string', 'null'] }, error: { type: ['string', 'null'] },
+            duration_ms: { type: 'integer' }, response_excerpt: { type: ['string', 'null'] },
+            response_note: { type: ['string', 'null'], description: 'Why response_excerpt is null although the receiver answered (a body from a private address is not shown)' },
+            error: { type: ['string', 'null'] },
           },
         },
       },
       responses: Object.fromEntries([400, 401, 403, 404, 409, 429].map((s) => [`Error${s}`, { description: `Error ${s}`, content: json(ref('Error')) }])),
     },
     security: [{ session: [] }, { bearer: [] }],
+    /** What the plugin POSTs to receivers, one entry per event type (openapi-webhooks.ts). */
+    webhooks: events.webhooks,
     paths: {
       '/openapi.json': { get: { summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3.1 document' } } } },
       '/csrf-token': { get: { summary: 'A CSRF token for cookie-authenticated writes', responses: { 200: ok('Token', { type: 'object', properties: { token: { type: 'string' }, header: { type: 'string' } } }), ...base } } },
@@ -176,22 +215,52 @@ export function buildOpenApiDocument() {
       '/webhooks': {
         get: { summary: 'List webhooks with their health', responses: { 200: ok('Webhooks', { type: 'object', properties: { webhooks: { type: 'array', items: webhookRead } } }), ...base } },
         post: {
-          summary: 'Create a webhook; the response carries its signing secret, once',
+          summary: 'Create a webhook; an HMAC webhook\'s response carries its signing secret, once',
           requestBody: { required: true, content: json({ allOf: [ref('WebhookInput')], required: ['name', 'url', 'events'] }) },
-          responses: { 201: ok('Created', { allOf: [ref('Webhook'), { type: 'object', properties: { secret: { type: 'string', description: 'whsec_...; shown only here' } } }] }), ...errors(400, 401, 403, 429) },
+          responses: {
+            201: ok('Created', { allOf: [ref('Webhook'), { type: 'object', properties: {
+              secret: { type: 'string', pattern: '^whsec_', description: 'hmac-sha256 only: the whsec_ secret, shown only here. Ed25519 webhooks get none: receivers use `public_key`.' },
+            } }] }),
+            ...errors(400, 401, 403, 429),
+          },
         },
       },
       '/webhooks/{id}': {
         parameters: [idParam('Webhook')],
         get: { summary: 'One webhook with its health', responses: { 200: ok('Webhook', webhookRead), ...errors(401, 403, 404) } },
-        patch: { summary: 'Change fields of a webhook', requestBody: { required: true, content: json(ref('WebhookInput')) }, responses: { 200: ok('Updated', ref('Webhook')), ...errors(400, 401, 403, 404, 409, 429) } },
+        patch: {
+          summary: 'Change fields of a webhook', description: CREDENTIALS_ORIGIN_HELP, requestBody: { required: true, content: json(ref('WebhookInput')) },
+          responses: {
+            200: ok('Updated', { allOf: [ref('Webhook'), { type: 'object', properties: {
+              cleared_credentials: {
+                type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', enum: ['api_key', 'authorization', 'headers'] },
+                description: 'The stored credentials this update cleared because `url` moved to another origin; absent when none was',
+              },
+              secret: { type: 'string', pattern: '^whsec_', description: 'The new whsec_ secret when the update switched `signature_scheme` to hmac-sha256; shown only here' },
+            } }] }),
+            ...errors(400, 401, 403, 404, 409, 429),
+          },
+        },
         delete: { summary: 'Delete a webhook with its delivery log', responses: { 204: { description: 'Deleted' }, ...errors(401, 403, 404, 429) } },
       },
       '/webhooks/{id}/rotate-secret': {
         parameters: [idParam('Webhook')],
         post: {
-          summary: 'New signing secret; the old one keeps signing for the overlap window',
-          responses: { 200: ok('New secret', { type: 'object', properties: { secret: { type: 'string' }, previous_expires_at: { type: 'string', format: 'date-time' } } }), ...errors(401, 403, 404, 409, 429) },
+          summary: 'New signing key; the one it replaces keeps signing for the overlap window, older ones stop',
+          description: 'At most two keys sign at once. An HMAC webhook gets a new `secret` (shown only here); an Ed25519 webhook a new key pair, '
+            + 'whose `public_key` is returned (its secret key never is).',
+          responses: {
+            200: ok('New key', {
+              type: 'object', required: ['signature_scheme', 'public_key', 'previous_expires_at'],
+              properties: {
+                signature_scheme: { type: 'string', enum: SIGNATURE_SCHEMES },
+                secret: { type: 'string', pattern: '^whsec_', description: 'hmac-sha256 only' },
+                public_key: publicKey,
+                previous_expires_at: { type: 'string', format: 'date-time' },
+              },
+            }),
+            ...errors(401, 403, 404, 409, 429),
+          },
         },
       },
       '/webhooks/{id}/test': {

@@ -12,6 +12,8 @@ export interface TestSendOutcome {
   status_code: number | null;
   duration_ms: number;
   response_excerpt: string | null;
+  /** Why `response_excerpt` is null although the receiver answered (a body from a private address is not shown), else null. */
+  response_note: string | null;
   error: string | null;
 }
 
@@ -52,7 +54,7 @@ export class DeliveryOperations {
     await this.deps.store.completeAttempts([{ ...completion, status: result.outcome === 'success' ? 'succeeded' : 'failed', nextAttemptAt: null }]);
     return {
       delivery_id: delivery.id, success: result.outcome === 'success', outcome: result.outcome, status_code: result.statusCode,
-      duration_ms: result.durationMs, response_excerpt: result.responseExcerpt, error: result.errorMessage,
+      duration_ms: result.durationMs, response_excerpt: result.responseExcerpt, response_note: result.responseNote ?? null, error: result.errorMessage,
     };
   }
 

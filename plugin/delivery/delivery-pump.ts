@@ -5,6 +5,7 @@ import type { SecretBox } from '../security/secret-box.js';
 import type { ClaimedDelivery, WebhookRecord, WebhookStore } from '../store/store-port.js';
 import { openSecrets, type WebhookSecrets } from '../webhooks/webhook-secrets.js';
 import { buildDeliveryRequest } from './delivery-request.js';
+import { redactExcerpt, secretValuesOf } from './excerpt-redaction.js';
 import type { HttpSender, SendResult } from './http-sender.js';
 import type { EndpointGate } from './endpoint-gate.js';
 import { decideNextStep } from './next-step.js';
@@ -315,10 +316,12 @@ export class DeliveryPump {
       try {
         const request = buildDeliveryRequest({ deliveryId: delivery.id, eventType: delivery.eventType, body, secrets: webhook.secrets, now });
         loggedHeaders = request.loggedHeaders;
-        result = await this.deps.sender.send(webhook.record.url, request.headers, body, this.shutdown.signal);
+        result = await this.deps.sender.send(webhook.record.url, request.headers, body, this.shutdown.signal, webhook.record.tenantId);
       } catch (error) {
         result = { outcome: 'network', statusCode: null, durationMs: 0, responseExcerpt: null, errorMessage: String(error).slice(0, 500) };
       }
+      // An echo server answers with the credentials it got: neither the log nor a test send keeps them.
+      result = { ...result, responseExcerpt: redactExcerpt(result.responseExcerpt, secretValuesOf(webhook.secrets)) };
     }
     const { retryScheduleMs, jitter, maxRetryAfterMs, retentionMs } = this.deps.options;
     // Aborted by shutdown: no verdict on the endpoint (no retry step, no disable).

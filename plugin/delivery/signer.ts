@@ -1,34 +1,22 @@
 /**
  * Standard Webhooks signing (https://www.standardwebhooks.com/).
  *
- * Every delivery carries `webhook-id`, `webhook-timestamp` and `webhook-signature`. The
- * signature is an HMAC-SHA256 over `${id}.${timestamp}.${body}` keyed with the decoded
- * bytes of a `whsec_<base64>` secret. Signing the timestamp lets receivers reject replays,
- * which a plain HMAC of the body (Logto's scheme) cannot do.
+ * Every delivery carries `webhook-id`, `webhook-timestamp` and `webhook-signature`. The signed
+ * content is `${id}.${timestamp}.${body}`, signed with every active key of the webhook:
+ * - a `whsec_<base64>` secret gives a `v1` entry, an HMAC-SHA256 keyed with the decoded bytes;
+ * - a `whsk_<base64>` secret key gives a `v1a` entry, an Ed25519 signature that receivers
+ *   verify with the matching `whpk_` public key (the scheme the spec prefers: a receiver
+ *   holds nothing that could sign).
+ * Signing the timestamp lets receivers reject replays, which a plain HMAC of the body
+ * (Logto's scheme) cannot do. Key formats and generation live in security/signing-keys.ts.
  */
-import { createHmac, randomBytes } from 'node:crypto';
-import { WebhooksError } from '../errors.js';
+import { createHmac, sign as signBytes } from 'node:crypto';
+import {
+  BASE64, InvalidSecretError, MAX_SECRET_BYTES, MIN_SECRET_BYTES, SECRET_KEY_PREFIX, SECRET_PREFIX, parseSecretKey,
+} from '../security/signing-keys.js';
 
-/** Prefix that marks a Standard Webhooks secret; receivers' libraries strip it. */
-export const SECRET_PREFIX = 'whsec_';
-
-/** Fewest decoded secret bytes accepted (the Standard Webhooks minimum). */
-export const MIN_SECRET_BYTES = 24;
-
-/** Most decoded secret bytes accepted (the Standard Webhooks maximum). */
-export const MAX_SECRET_BYTES = 64;
-
-// Strict standard base64 with correct padding. Buffer.from(..., 'base64') silently skips
-// characters it does not understand, so without this check a typo would become a
-// different, weaker key instead of an error.
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
-/** Thrown when a webhook secret is not a usable `whsec_<base64>` string. */
-export class InvalidSecretError extends WebhooksError {
-  constructor(message: string) {
-    super('invalid_secret', message, { status: 400, details: [{ path: 'secret', message }] });
-  }
-}
+// Callers that sign catch this error by its class; it is defined with the key formats.
+export { InvalidSecretError };
 
 /** The three Standard Webhooks request headers. */
 export interface SignatureHeaders {
@@ -36,24 +24,8 @@ export interface SignatureHeaders {
   'webhook-id': string;
   /** Unix seconds of this attempt, as a decimal string. */
   'webhook-timestamp': string;
-  /** Space-separated `v1,<base64>` entries, one per secret. */
+  /** Space-separated `v1,<base64>` / `v1a,<base64>` entries, one per key. */
   'webhook-signature': string;
-}
-
-/**
- * Creates a new random secret.
- *
- * @param bytes Number of random bytes, 24..64. Default 32 (SHA-256's output size, so the
- *   key is as strong as the MAC).
- * @returns `whsec_` followed by the standard base64 of the bytes.
- */
-export function generateSecret(bytes = 32): string {
-  if (!Number.isInteger(bytes) || bytes < MIN_SECRET_BYTES || bytes > MAX_SECRET_BYTES) {
-    throw new RangeError(
-      `secret length must be an integer from ${MIN_SECRET_BYTES} to ${MAX_SECRET_BYTES} bytes, got ${bytes}`,
-    );
-  }
-  return SECRET_PREFIX + randomBytes(bytes).toString('base64');
 }
 
 /**
@@ -92,11 +64,11 @@ export function parseSecret(secret: string): Buffer {
  * Several secrets are how rotation works: while an old secret is still valid the header
  * carries one signature per secret, and a receiver holding either one verifies.
  *
- * @param secrets `whsec_` secrets, at least one.
+ * @param secrets `whsec_` secrets (`v1` entries) and `whsk_` secret keys (`v1a` entries), at least one.
  * @param msgId The `webhook-id`.
  * @param timestamp Unix seconds of this attempt (an integer).
  * @param body The exact bytes sent as the request body, as a string.
- * @returns e.g. `v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE= v1,...`
+ * @returns e.g. `v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE= v1a,...`
  */
 export function sign(
   secrets: readonly string[],
@@ -110,16 +82,19 @@ export function sign(
   if (!Number.isSafeInteger(timestamp) || timestamp < 0) {
     throw new RangeError(`timestamp must be whole, non-negative Unix seconds, got ${timestamp}`);
   }
-  const content = `${msgId}.${timestamp}.${body}`;
+  const content = Buffer.from(`${msgId}.${timestamp}.${body}`, 'utf8');
   return secrets
-    .map((secret) => `v1,${createHmac('sha256', parseSecret(secret)).update(content, 'utf8').digest('base64')}`)
+    .map((secret) => (typeof secret === 'string' && secret.startsWith(SECRET_KEY_PREFIX)
+      // Ed25519 hashes the message itself: no digest algorithm is named (null).
+      ? `v1a,${signBytes(null, content, parseSecretKey(secret)).toString('base64')}`
+      : `v1,${createHmac('sha256', parseSecret(secret)).update(content).digest('base64')}`))
     .join(' ');
 }
 
 /**
  * Builds the three Standard Webhooks headers for one delivery attempt.
  *
- * @param secrets `whsec_` secrets, at least one (one signature each).
+ * @param secrets `whsec_` secrets and `whsk_` secret keys, at least one (one signature each).
  * @param msgId Message id, stable across retries.
  * @param timestampSeconds Unix seconds of this attempt; a fresh value per attempt keeps
  *   retries inside the receiver's 5-minute tolerance.

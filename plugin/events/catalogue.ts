@@ -4,7 +4,15 @@
  * Built-in types come from the cidaas "Available webhook events" table (seed 003),
  * plus a few that identity servers built on Passport need and cidaas lacks. Hosts
  * may register their own types per plugin instance through {@link EventCatalogue}.
+ *
+ * Every type carries the JSON Schema of its `data` (payload-schemas/): only the fields it
+ * declares leave the host. Built-in schemas live in payload-schemas/built-in-payload-schemas.ts;
+ * a host type brings its own (`schema`) or, without one, falls back to the credential scrubber.
  */
+import { JSON_SCHEMA_DIALECT, deepFreeze, type DataSchema } from './payload-schemas/data-schema.js';
+import { BUILT_IN_PAYLOADS } from './payload-schemas/built-in-payload-schemas.js';
+import { hostTypePayload } from './payload-schemas/host-type-payload.js';
+import { selfContained } from './payload-schemas/schema-parts.js';
 
 /**
  * Categories used to group built-in event types in docs and UIs.
@@ -235,6 +243,13 @@ export interface EventTypeDefinition {
   readonly description: string;
   /** False for types the host registered. */
   readonly builtIn: boolean;
+  /**
+   * JSON Schema (2020-12) of the event's `data`, self-contained (shared parts under `$defs`).
+   * Null for a host type registered without one: its data is only scrubbed of credentials.
+   */
+  readonly schema: DataSchema | null;
+  /** An example `data` that validates against {@link schema}; `{}` when there is no schema. */
+  readonly example: Readonly<Record<string, unknown>>;
 }
 
 /** A type the host registers on top of the built-ins. */
@@ -243,6 +258,16 @@ export interface CustomEventTypeInput {
   /** Defaults to {@link DEFAULT_CUSTOM_CATEGORY}. */
   category?: string;
   description: string;
+  /**
+   * JSON Schema of the event's `data` in the supported subset (type, properties, required,
+   * items, enum, format, minLength, maxLength, description, title); mark a user with
+   * `{ "$ref": "#/$defs/User" }`. Fields it does not declare never leave the host. Default:
+   * none, and the data is only scrubbed of credential names and values (a warning at start-up).
+   * @example { type: 'object', properties: { order: { type: 'object', properties: { id: { type: 'string' } } }, customer: { $ref: '#/$defs/User' } }, required: ['order'] }
+   */
+  schema?: Record<string, unknown>;
+  /** Example `data`, checked against `schema` at start-up. Default: one made from the schema. */
+  example?: Record<string, unknown>;
 }
 
 /** Names a host-registered type must match (UPPER_SNAKE_CASE, no empty segments). */
@@ -275,9 +300,11 @@ export class CatalogueError extends Error {
 
 // Built-in definitions hold no per-instance state, so every catalogue shares these.
 const BUILT_IN_DEFINITIONS: readonly EventTypeDefinition[] = Object.freeze(
-  BUILT_IN_EVENT_TYPES.map((entry) =>
-    Object.freeze({ type: entry.type, category: entry.category, description: entry.description, builtIn: true }),
-  ),
+  BUILT_IN_EVENT_TYPES.map((entry) => deepFreeze({
+    type: entry.type, category: entry.category, description: entry.description, builtIn: true,
+    schema: selfContained(BUILT_IN_PAYLOADS[entry.type].schema, JSON_SCHEMA_DIALECT),
+    example: BUILT_IN_PAYLOADS[entry.type].example,
+  })),
 );
 
 /**
@@ -380,5 +407,6 @@ function validateCustom(
     fail(`description is ${trimmed.length} characters long, the maximum is ${MAX_EVENT_DESCRIPTION_LENGTH}`);
   }
 
-  return Object.freeze({ type, category, description: trimmed, builtIn: false });
+  const { schema, example } = hostTypePayload(input, fail);
+  return deepFreeze({ type, category, description: trimmed, builtIn: false, schema, example });
 }

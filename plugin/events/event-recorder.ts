@@ -4,6 +4,7 @@ import type { DeliveryRecord, EventRecord, WebhookRecord, WebhookStore } from '.
 import type { EventCatalogue } from './catalogue.js';
 import { buildEnvelope, type EventSource } from './envelope.js';
 import { matchesAny } from './event-selector.js';
+import type { PayloadShaper } from './payload-schemas/payload-shaper.js';
 import type { SubscriptionCache } from './subscription-cache.js';
 import type { NormalizedContext } from '../host/hook-context.js';
 
@@ -32,6 +33,8 @@ export interface EventRecorderDeps {
   onDeliveriesRecorded: (count: number) => void;
   /** Longest a record() or persist() waits for the store before rejecting (options.hookTimeoutMs). */
   timeoutMs: number;
+  /** Makes every event's data what its schema declares (and nothing credential-shaped), whatever path it came by. */
+  shaper: PayloadShaper;
 }
 
 /**
@@ -65,14 +68,23 @@ export class EventRecorder {
     return this.persist(event, deliveries, Math.max(0, deadline - performance.now()));
   }
 
-  /** Builds (does not store) the event record and its envelope body; also used by test sends. */
+  /**
+   * Builds (does not store) the event record and its envelope body; also used by test sends.
+   * Every event's data is shaped here, once: typed hooks, emit(), audit events and test sends
+   * alike leave the host with only their schema's fields.
+   * @throws {ValidationError} when the data misses a required field, or the body is too large.
+   */
   buildEvent(type: string, data: Record<string, unknown>, context: NormalizedContext, source: EventSource, now: Date): EventRecord {
+    if (!this.deps.catalogue.has(type)) throw new UnknownEventTypeError(type);
     const id = newId('evt');
+    const { shaper } = this.deps;
     const envelope = buildEnvelope({
       time: now,
       type,
-      context: { event_id: id, tenant_id: context.tenantId, source, request: context.request, actor: context.actor, client: context.client },
-      data,
+      context: shaper.shapeContext(type, {
+        event_id: id, tenant_id: context.tenantId, source, request: context.request, actor: context.actor, client: context.client,
+      }),
+      data: shaper.shape(type, data),
     });
     const body = JSON.stringify(envelope);
     const bytes = Buffer.byteLength(body);

@@ -3,6 +3,9 @@
  * here are copied; password hashes, MFA secrets, recovery codes, tokens and anything else a
  * host's user model carries never reach a receiver, whatever the host adds to its model later.
  * Accepts camelCase or snake_case input and always emits snake_case, like the envelope.
+ * Its output fields are the `User` part of the event schemas (payload-schemas/schema-parts.ts);
+ * a host's replacement mapper fills those fields its own way, and anything else it returns is
+ * dropped like any undeclared field.
  */
 /** Where a host's user object may keep its id; the hooks' validation uses the same list. */
 export const USER_ID_FIELDS = ['id', '_id', 'userId', 'user_id', 'sub'] as const;
@@ -57,7 +60,8 @@ function toPlainValue(value: unknown, field: string): unknown {
   if (value === undefined || value === null) return undefined;
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : value.toISOString();
   if (typeof value === 'string' || typeof value === 'boolean') return value;
-  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  // Ids are strings in every event schema (a numeric database id is sent as its digits).
+  if (typeof value === 'number') return Number.isFinite(value) ? (field === 'id' ? String(value) : value) : undefined;
   if (field === 'id' && typeof (value as { toString?: unknown }).toString === 'function') {
     // An ObjectId (or similar) identifies the user by its string form.
     const text = String(value);

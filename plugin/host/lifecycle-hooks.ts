@@ -1,7 +1,6 @@
 import Joi from 'joi';
 import { ValidationError } from '../errors.js';
 import type { EventRecorder, RecordedEvent } from '../events/event-recorder.js';
-import { scrubEventData } from '../events/sensitive-data.js';
 import { USER_ID_FIELDS, type UserMapper } from '../events/user-mapper.js';
 import { normalizeContext, type HookContext } from './hook-context.js';
 import { joiDetails } from '../validation-details.js';
@@ -31,7 +30,11 @@ export interface LifecycleHooks {
   roleDeleted(args: { role: HostRole }, context?: HookContext): Promise<RecordedEvent>;
   roleAssigned(args: { user: HostUser; role: HostRole }, context?: HookContext): Promise<RecordedEvent>;
   roleUnassigned(args: { user: HostUser; role: HostRole }, context?: HookContext): Promise<RecordedEvent>;
-  /** Any catalogue event (built-in or registered by the host); `data` is scrubbed of credentials. */
+  /**
+   * Any catalogue event (built-in or registered by the host). Only the fields the type's data
+   * schema declares are sent (users mapped through the allow-list, credential-shaped values
+   * dropped); a type without a schema has its data scrubbed of credential names and values.
+   */
   emit(type: string, data?: Record<string, unknown>, context?: HookContext): Promise<RecordedEvent>;
 }
 
@@ -59,7 +62,9 @@ function mapRole(r: HostRole) {
 
 /**
  * Every typed hook in one table: the event it records, the arguments it accepts, and how
- * they become the event's `data` (users always through the allow-list mapper).
+ * they become the event's `data` (users always through the allow-list mapper). The recorder
+ * then shapes that data by the type's schema like any other event's; a test checks that what
+ * each hook produces validates against it.
  */
 const TYPED_HOOKS = {
   userLogin: {
@@ -106,7 +111,10 @@ function validateArgs(hook: keyof typeof TYPED_HOOKS, args: unknown): Args {
   return value;
 }
 
-/** Wires the typed hooks to the recorder; each maps its arguments to the event's `data`. */
+/**
+ * Wires the typed hooks to the recorder; each maps its arguments to the event's `data`.
+ * `mapUser` should be the shaper's (idempotent) mapper, so the recorder does not map a user twice.
+ */
 export function createLifecycleHooks(deps: { recorder: EventRecorder; mapUser: UserMapper; defaultTenantId: string }): LifecycleHooks {
   const { recorder, mapUser, defaultTenantId } = deps;
   const record = async (type: string, data: Record<string, unknown>, context: HookContext | undefined) =>
@@ -127,7 +135,8 @@ export function createLifecycleHooks(deps: { recorder: EventRecorder; mapUser: U
       if (data === null || typeof data !== 'object' || Array.isArray(data)) {
         throw new ValidationError('emit() data must be a plain object', [{ path: 'data', message: 'must be an object' }]);
       }
-      return record(type, scrubEventData(data, mapUser) as Record<string, unknown>, context);
+      // Shaped by the recorder, as every event is: by the type's schema, or scrubbed without one.
+      return record(type, data, context);
     },
   };
 }

@@ -2,6 +2,7 @@ import Joi from 'joi';
 import { ValidationError } from '../errors.js';
 import type { EventCatalogue } from '../events/catalogue.js';
 import { isValidSelector } from '../events/event-selector.js';
+import { SIGNATURE_SCHEMES, type SignatureScheme } from '../security/signing-keys.js';
 import { joiDetails } from '../validation-details.js';
 
 /**
@@ -24,6 +25,13 @@ export interface WebhookInput {
    * limit. On update, null removes the limit.
    */
   rate_limit_per_second?: number | null;
+  /**
+   * How requests are signed: `hmac-sha256` (default; `v1` signatures with a shared `whsec_`
+   * secret) or `ed25519` (`v1a` signatures that receivers verify with a `whpk_` public key).
+   * On update, a different scheme makes new key material; the current key keeps signing
+   * through the overlap.
+   */
+  signature_scheme?: SignatureScheme;
 }
 
 /**
@@ -39,6 +47,11 @@ export interface WebhookInput {
  *   with a string sets that header, a name with `null` removes it (nothing happens if it is not
  *   stored), names not mentioned are kept. Names match case-insensitively, as HTTP header names
  *   do. At most {@link MAX_CUSTOM_HEADERS} headers may be stored after the merge.
+ *
+ * Credentials are bound to the URL's origin (scheme, host and port): an update that moves the
+ * URL to another origin clears the stored API key, authorization value and custom headers it
+ * does not send again, since whoever controls the new origin would otherwise receive them
+ * (see credential-origin.ts). Signing secrets are kept: receivers never get them.
  */
 export interface WebhookUpdate extends Partial<Omit<WebhookInput, 'api_key' | 'headers'>> {
   api_key?: { header?: string; value?: string } | null;
@@ -102,6 +115,7 @@ function schema(catalogue: EventCatalogue, creating: boolean) {
     authorization: headerValue.min(1).allow(null),
     headers,
     enabled: Joi.boolean(),
+    signature_scheme: Joi.string().valid(...SIGNATURE_SCHEMES),
     // strict: a JSON number, not "5"; an integer, since a worker counts whole requests.
     rate_limit_per_second: Joi.number().strict().integer().min(1).max(MAX_RATE_LIMIT_PER_SECOND).allow(null)
       .messages({ '*': `{{#label}} must be a whole number from 1 to ${MAX_RATE_LIMIT_PER_SECOND}, or null for no limit` }),
@@ -124,14 +138,21 @@ function invalid(path: string, message: string): ValidationError {
   return new ValidationError(`Invalid webhook: ${message}`, [{ path, message }]);
 }
 
-/** The API key after an update's `api_key` (see {@link WebhookUpdate}). */
+/**
+ * The API key after an update's `api_key` (see {@link WebhookUpdate}). A stored key without a
+ * `value` is one whose value may not be kept: the URL moved to another origin.
+ */
 export function applyApiKeyUpdate(
-  stored: { header: string; value: string } | null,
+  stored: { header: string; value?: string } | null,
   update: NonNullable<WebhookUpdate['api_key']> | null,
 ): { header: string; value: string } | null {
   if (update === null) return null;
   const value = update.value ?? stored?.value;
-  if (value === undefined) throw invalid('api_key.value', '"api_key.value" is required: no API key is stored yet whose value could be kept');
+  if (value === undefined) {
+    throw invalid('api_key.value', stored
+      ? '"api_key.value" must be sent again: the URL\'s origin (scheme, host or port) changed, and a stored API key is never sent to another origin'
+      : '"api_key.value" is required: no API key is stored yet whose value could be kept');
+  }
   return { header: update.header ?? stored?.header ?? DEFAULT_API_KEY_HEADER, value };
 }
 

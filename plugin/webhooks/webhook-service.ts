@@ -1,16 +1,18 @@
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { EventCatalogue } from '../events/catalogue.js';
 import type { EventRecorder } from '../events/event-recorder.js';
-import { checkUrlAtSave, type EgressPolicy } from '../delivery/egress-guard.js';
-import { generateSecret } from '../delivery/signer.js';
+import { checkUrlAtSave, type EgressPolicy } from '../security/egress/webhook-url-rules.js';
 import type { NormalizedContext } from '../host/hook-context.js';
 import { newId } from '../ids.js';
 import type { SecretBox } from '../security/secret-box.js';
+import { DEFAULT_SIGNATURE_SCHEME, generateSigningKey, type SignatureScheme } from '../security/signing-keys.js';
 import type { Logger } from '../options.js';
 import type { WebhookPatch, WebhookRecord, WebhookStore } from '../store/store-port.js';
-import { applyApiKeyUpdate, applyHeadersUpdate, DEFAULT_API_KEY_HEADER, validateWebhookInput, type WebhookUpdate } from './webhook-input.js';
-import { openSecrets, sealSecrets, type WebhookSecrets } from './webhook-secrets.js';
-import { toWebhookView, type WebhookView } from './webhook-view.js';
+import { toAuditWebhook } from './audit-view.js';
+import { applyCredentialUpdate, originChanged } from './credential-origin.js';
+import { DEFAULT_API_KEY_HEADER, validateWebhookInput, type WebhookInput, type WebhookUpdate } from './webhook-input.js';
+import { openSecrets, sealSecrets, withNewSigningKey, type WebhookSecrets } from './webhook-secrets.js';
+import { toWebhookView, type RotatedSigningKey, type UpdatedWebhook, type WebhookView } from './webhook-view.js';
 
 export interface WebhookServiceDeps {
   store: WebhookStore;
@@ -28,6 +30,10 @@ export interface WebhookServiceDeps {
 /** A caller of the management operations: the tenant it acts in, and who it is (for audit events). */
 export type ManagementContext = NormalizedContext;
 
+/** A create whose scheme is HMAC (the default): its answer carries the secret. */
+type HmacWebhookInput = Partial<Omit<WebhookInput, 'signature_scheme'>> & { signature_scheme?: 'hmac-sha256'; [field: string]: unknown };
+
+
 /**
  * Webhook management: validation, secrets sealed at rest, and an audit event for every change
  * (WEBHOOK_CREATED / _UPDATED / _DELETED, never carrying a secret) that other webhooks can
@@ -36,14 +42,22 @@ export type ManagementContext = NormalizedContext;
 export class WebhookService {
   constructor(private readonly deps: WebhookServiceDeps) {}
 
-  async create(input: unknown, ctx: ManagementContext): Promise<{ webhook: WebhookView; secret: string }> {
+  /**
+   * Creates a webhook. An HMAC webhook's answer carries its `whsec_` secret, the one time it is
+   * shown; an Ed25519 webhook's carries none (its view has the `public_key`).
+   */
+  async create(input: HmacWebhookInput, ctx: ManagementContext): Promise<{ webhook: WebhookView; secret: string }>;
+  async create(input: unknown, ctx: ManagementContext): Promise<{ webhook: WebhookView; secret?: string }>;
+  async create(input: unknown, ctx: ManagementContext): Promise<{ webhook: WebhookView; secret?: string }> {
     const value = validateWebhookInput(input, this.deps.catalogue, true);
-    checkUrlAtSave(value.url, this.deps.egress);
+    checkUrlAtSave(value.url, this.deps.egress, ctx.tenantId);
     const now = this.deps.clock();
     const id = newId('wh');
-    const secret = generateSecret();
+    const scheme: SignatureScheme = value.signature_scheme ?? DEFAULT_SIGNATURE_SCHEME;
+    const key = generateSigningKey(scheme);
     const secrets: WebhookSecrets = {
-      signing: [{ secret, expiresAt: null }],
+      scheme,
+      signing: [{ secret: key.secret, expiresAt: null }],
       apiKey: value.api_key ? { header: value.api_key.header ?? DEFAULT_API_KEY_HEADER, value: value.api_key.value } : null,
       authorization: value.authorization ?? null,
       headers: value.headers ?? {},
@@ -59,7 +73,7 @@ export class WebhookService {
     this.deps.onWebhookChanged(id);
     const webhook = toWebhookView(record, secrets);
     await this.audit('WEBHOOK_CREATED', webhook, ctx);
-    return { webhook, secret };
+    return scheme === 'hmac-sha256' ? { webhook, secret: key.secret } : { webhook };
   }
 
   async list(tenantId: string): Promise<WebhookView[]> {
@@ -73,11 +87,11 @@ export class WebhookService {
 
   /**
    * Changes the fields `input` names; see {@link WebhookUpdate} for how `api_key`, `authorization`
-   * and `headers` combine with what is stored.
+   * and `headers` combine with what is stored, and how a new URL origin clears them.
    */
-  async update(id: string, input: unknown, ctx: ManagementContext): Promise<WebhookView> {
+  async update(id: string, input: unknown, ctx: ManagementContext): Promise<UpdatedWebhook> {
     const value = validateWebhookInput(input, this.deps.catalogue, false);
-    if (value.url !== undefined) checkUrlAtSave(value.url, this.deps.egress);
+    if (value.url !== undefined) checkUrlAtSave(value.url, this.deps.egress, ctx.tenantId);
     const current = await this.find(ctx.tenantId, id);
     const secrets = openSecrets(this.deps.box, id, current.secrets);
     const now = this.deps.clock();
@@ -95,19 +109,33 @@ export class WebhookService {
       patch.failingSince = null;
     }
     // Secret values the caller does not send again keep their stored values (see WebhookUpdate):
-    // an API key header can be renamed, and one custom header set or removed, without retyping the rest.
-    const credentialsChanged = value.api_key !== undefined || value.authorization !== undefined || value.headers !== undefined;
-    if (value.api_key !== undefined) secrets.apiKey = applyApiKeyUpdate(secrets.apiKey, value.api_key);
-    if (value.authorization !== undefined) secrets.authorization = value.authorization;
-    if (value.headers !== undefined) secrets.headers = applyHeadersUpdate(secrets.headers, value.headers);
-    if (credentialsChanged || this.deps.box.needsReencryption(current.secrets)) {
-      patch.secrets = sealSecrets(this.deps.box, id, secrets);
+    // an API key header can be renamed, and one custom header set or removed, without retyping the
+    // rest - unless the URL moves to another origin, which clears them (credential-origin.ts).
+    const { credentials, cleared } = applyCredentialUpdate(secrets, value, originChanged(current.url, value.url));
+    let next: WebhookSecrets = { ...secrets, ...credentials };
+    let newSecret: string | null = null;
+    if (value.signature_scheme !== undefined && value.signature_scheme !== secrets.scheme) {
+      // New key material of the new scheme; the current key signs through the overlap, so a
+      // receiver's header may carry v1 and v1a entries for a while (the spec allows it).
+      const switched = withNewSigningKey(next, value.signature_scheme, now, this.deps.secretOverlapMs);
+      next = switched.secrets;
+      newSecret = switched.secret;
+    }
+    const secretsChanged = value.api_key !== undefined || value.authorization !== undefined || value.headers !== undefined
+      || cleared.length > 0 || next.signing !== secrets.signing;
+    if (secretsChanged || this.deps.box.needsReencryption(current.secrets)) {
+      patch.secrets = sealSecrets(this.deps.box, id, next);
     }
     const updated = await this.write(ctx.tenantId, id, patch, current.updatedAt);
     this.deps.onWebhookChanged(id);
-    const webhook = toWebhookView(updated, secrets);
-    await this.audit('WEBHOOK_UPDATED', webhook, ctx, Object.keys(value));
-    return webhook;
+    const webhook = toWebhookView(updated, next);
+    const changed = Object.keys(value);
+    await this.audit('WEBHOOK_UPDATED', webhook, ctx, [...changed, ...cleared.filter((c) => !changed.includes(c))]);
+    return {
+      ...webhook,
+      ...(cleared.length > 0 ? { cleared_credentials: cleared } : {}),
+      ...(newSecret !== null ? { secret: newSecret } : {}),
+    };
   }
 
   async delete(id: string, ctx: ManagementContext): Promise<void> {
@@ -119,25 +147,22 @@ export class WebhookService {
   }
 
   /**
-   * A new secret signs at once in this process (within seconds in others, which re-read
-   * webhook settings every 2 s); the previous ones keep signing until the overlap ends.
+   * A new key of the webhook's scheme signs at once in this process (within seconds in others,
+   * which re-read webhook settings every 2 s); the key it replaced keeps signing until the
+   * overlap ends, and any older one stops at once (at most two sign: MAX_SIGNING_KEYS).
    */
-  async rotateSecret(id: string, ctx: ManagementContext): Promise<{ secret: string; previous_expires_at: string }> {
+  async rotateSecret(id: string, ctx: ManagementContext): Promise<RotatedSigningKey> {
     const current = await this.find(ctx.tenantId, id);
     const secrets = openSecrets(this.deps.box, id, current.secrets);
     const now = this.deps.clock();
-    const expiresAt = new Date(now.getTime() + this.deps.secretOverlapMs).toISOString();
-    const secret = generateSecret();
-    secrets.signing = [
-      { secret, expiresAt: null },
-      ...secrets.signing
-        .filter((s) => s.expiresAt === null || Date.parse(s.expiresAt) > now.getTime())
-        .map((s) => ({ secret: s.secret, expiresAt: s.expiresAt === null || Date.parse(s.expiresAt) > Date.parse(expiresAt) ? expiresAt : s.expiresAt })),
-    ];
-    const updated = await this.write(ctx.tenantId, id, { secrets: sealSecrets(this.deps.box, id, secrets), updatedAt: now }, current.updatedAt);
+    const rotated = withNewSigningKey(secrets, secrets.scheme, now, this.deps.secretOverlapMs);
+    const updated = await this.write(ctx.tenantId, id, { secrets: sealSecrets(this.deps.box, id, rotated.secrets), updatedAt: now }, current.updatedAt);
     this.deps.onWebhookChanged(id);
-    await this.audit('WEBHOOK_UPDATED', toWebhookView(updated, secrets), ctx, ['secret']);
-    return { secret, previous_expires_at: expiresAt };
+    await this.audit('WEBHOOK_UPDATED', toWebhookView(updated, rotated.secrets), ctx, ['secret']);
+    const previous_expires_at = rotated.previousExpiresAt;
+    return rotated.secret !== null
+      ? { signature_scheme: 'hmac-sha256', secret: rotated.secret, public_key: null, previous_expires_at }
+      : { signature_scheme: 'ed25519', public_key: rotated.publicKey!, previous_expires_at };
   }
 
   /** Writes only if nobody changed the webhook since `readAt`, so no edit silently undoes another. */
@@ -159,11 +184,8 @@ export class WebhookService {
   }
 
   private async audit(type: string, webhook: WebhookView, ctx: ManagementContext, changedFields?: string[]): Promise<void> {
-    // The view carries masked values only; the audit trail must not become a way to read secrets.
-    const { api_key: apiKey, authorization, headers, ...rest } = webhook;
-    const data: Record<string, unknown> = {
-      webhook: { ...rest, api_key_header: apiKey?.header ?? null, has_authorization: authorization !== null, header_names: Object.keys(headers) },
-    };
+    // No secret value, not even masked, and the URL masked (audit-view.ts).
+    const data: Record<string, unknown> = { webhook: toAuditWebhook(webhook) };
     if (changedFields) data.changed_fields = changedFields;
     try {
       await this.deps.recorder.record(type, data, { ...ctx, idempotencyKey: null });

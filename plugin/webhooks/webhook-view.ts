@@ -1,5 +1,7 @@
+import type { SignatureScheme } from '../security/signing-keys.js';
 import type { WebhookRecord } from '../store/store-port.js';
-import type { WebhookSecrets } from './webhook-secrets.js';
+import type { ClearedCredential } from './credential-origin.js';
+import { currentPublicKey, type WebhookSecrets } from './webhook-secrets.js';
 
 /** A secret as reads show it: never in full; the last four characters only when it is long. */
 export function maskSecret(value: string): string {
@@ -17,6 +19,10 @@ export interface WebhookView {
   api_key: { header: string; value: string } | null;
   authorization: string | null;
   headers: Record<string, string>;
+  /** `hmac-sha256` (`v1` signatures) or `ed25519` (`v1a`). */
+  signature_scheme: SignatureScheme;
+  /** The `whpk_` key receivers verify `v1a` signatures with; null for HMAC webhooks. Not secret. */
+  public_key: string | null;
   enabled: boolean;
   /** Most requests per second, per worker process; null for no limit. */
   rate_limit_per_second: number | null;
@@ -24,6 +30,19 @@ export interface WebhookView {
   created_at: string;
   updated_at: string;
 }
+
+/** What an update answers: the webhook, what a change of origin cleared, and a new HMAC secret (shown once). */
+export type UpdatedWebhook = WebhookView & {
+  /** Credentials cleared because the URL moved to another origin; absent when none was. */
+  cleared_credentials?: ClearedCredential[];
+  /** The new `whsec_` secret, when the update switched the webhook to HMAC. */
+  secret?: string;
+};
+
+/** What a rotation answers: the new secret (HMAC) or the new public key (Ed25519), and when the previous key stops signing. */
+export type RotatedSigningKey =
+  | { signature_scheme: 'hmac-sha256'; secret: string; public_key: null; previous_expires_at: string }
+  | { signature_scheme: 'ed25519'; secret?: never; public_key: string; previous_expires_at: string };
 
 export function toWebhookView(record: WebhookRecord, secrets: WebhookSecrets): WebhookView {
   return {
@@ -36,6 +55,8 @@ export function toWebhookView(record: WebhookRecord, secrets: WebhookSecrets): W
     api_key: secrets.apiKey ? { header: secrets.apiKey.header, value: maskSecret(secrets.apiKey.value) } : null,
     authorization: secrets.authorization ? maskSecret(secrets.authorization) : null,
     headers: Object.fromEntries(Object.entries(secrets.headers).map(([k, v]) => [k, maskSecret(v)])),
+    signature_scheme: secrets.scheme,
+    public_key: currentPublicKey(secrets),
     enabled: record.enabled,
     rate_limit_per_second: record.rateLimitPerSecond,
     status: {

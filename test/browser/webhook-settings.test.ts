@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createPublicKey, verify as edVerify } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -377,6 +378,134 @@ describe('Webhook Settings UI in Chromium', function () {
     assert.deepEqual(discarded.map((d) => [d.status, d.lastOutcome]), Array(3).fill(['failed', 'discarded']));
     await expectFocus(page, (f) => /Enable Mailer/.test(f.text), 'focus moves to the webhook\'s next action');
     assert.deepEqual(watch.problems, []);
+  });
+
+  it('creates an Ed25519 webhook, shows its public key with a copy button, and switches it to HMAC only after asking', async () => {
+    const page = await signedInPage();
+    const watch = watchPage(page);
+    await page.goto(`${origin}${API}/ui/`);
+    await page.getByRole('button', { name: '+ Create webhook' }).click();
+    await page.getByLabel('Webhook name *').fill('Ledger');
+    await page.getByRole('checkbox', { name: /^USER_\*/ }).check();
+    await page.getByLabel('URL *').fill(`${receiver.url}/ledger`);
+    const scheme = page.getByLabel('Signature scheme');
+    assert.equal(await scheme.inputValue(), 'hmac-sha256', 'HMAC is the default');
+    await scheme.selectOption('ed25519');
+    const posted = page.waitForRequest((r) => r.method() === 'POST' && new URL(r.url()).pathname.endsWith('/webhooks')).then((r) => r.postDataJSON());
+    await page.getByRole('button', { name: 'Create', exact: true }).click();
+    assert.equal((await posted).signature_scheme, 'ed25519');
+
+    // The public key, not a secret: shown with a copy button, and no "copy it now" warning.
+    const created = page.getByRole('dialog', { name: 'Webhook created: its public key' });
+    await created.waitFor();
+    const [stored] = await hooksOfAcme();
+    const view = await plugin.webhooks.get('acme', stored.id);
+    assert.match(String(view.public_key), /^whpk_/);
+    assert.equal(await created.getByLabel('Public key').inputValue(), view.public_key);
+    assert.equal(await created.getByText('it will not be shown again').count(), 0);
+    await created.getByRole('button', { name: 'Copy public key' }).click();
+    await created.getByText('Public key copied to the clipboard.').waitFor();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), view.public_key);
+    assert.deepEqual(await unnamedControls(page), []);
+    await screenshot(page, '17-ed25519-created');
+    await created.getByRole('button', { name: 'Done' }).click();
+    await created.waitFor({ state: 'hidden' });
+
+    // The card shows it too, any time, with its own copy button; deliveries verify against it.
+    const card = page.locator(`li[data-id="${stored.id}"]`);
+    assert.equal(await card.getByLabel('Public key of Ledger').inputValue(), view.public_key);
+    await card.getByRole('button', { name: 'Copy public key of Ledger' }).click();
+    await card.getByText('Public key copied to the clipboard.').waitFor();
+    await card.getByRole('button', { name: 'Send test Ledger' }).click();
+    await card.locator('[data-test-result="success"]').waitFor();
+    const sent = receiver.requests.at(-1)!;
+    const [version, signature] = String(sent.headers['webhook-signature']).split(',');
+    assert.equal(version, 'v1a');
+    const x = Buffer.from(view.public_key!.slice('whpk_'.length), 'base64').toString('base64url');
+    const content = Buffer.from(`${sent.headers['webhook-id']}.${sent.headers['webhook-timestamp']}.${sent.body}`);
+    assert.ok(edVerify(null, content, createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' }), Buffer.from(signature, 'base64')));
+    await screenshot(page, '18-ed25519-card');
+
+    // A rotation makes a new key pair: the dialog and the card show the new public key.
+    await card.getByRole('button', { name: 'Rotate secret Ledger' }).click();
+    await page.getByRole('dialog', { name: /Rotate the signing secret/ }).getByRole('button', { name: 'Rotate secret' }).click();
+    const rotated = page.getByRole('dialog', { name: 'New signing key: its public key' });
+    await rotated.getByText('The previous key keeps signing until').waitFor();
+    const newKey = await rotated.getByLabel('Public key').inputValue();
+    assert.notEqual(newKey, view.public_key);
+    assert.equal(newKey, (await plugin.webhooks.get('acme', stored.id)).public_key);
+    await rotated.getByRole('button', { name: 'Done' }).click();
+    assert.equal(await card.getByLabel('Public key of Ledger').inputValue(), newKey);
+
+    // Switching the scheme of a saved webhook asks first; Escape keeps everything as it was.
+    const patches: unknown[] = [];
+    page.on('request', (r) => { if (r.method() === 'PATCH') patches.push(r.postDataJSON()); });
+    await card.getByRole('button', { name: 'Edit Ledger' }).click();
+    await scheme.selectOption('hmac-sha256');
+    await page.getByText('Saving makes new keys').waitFor();
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    const ask = page.getByRole('dialog', { name: 'Switch to HMAC-SHA256 (shared secret) signatures?' });
+    await ask.waitFor();
+    await page.keyboard.press('Escape');
+    await ask.waitFor({ state: 'hidden' });
+    assert.deepEqual(patches, [], 'nothing was sent');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await ask.getByRole('button', { name: 'Make new keys and save' }).click();
+    const secretDialog = page.getByRole('dialog', { name: 'New signing secret' });
+    await secretDialog.waitFor();
+    assert.deepEqual(patches, [{ signature_scheme: 'hmac-sha256' }]);
+    assert.match(await page.locator('#secret').inputValue(), /^whsec_/);
+    await secretDialog.getByRole('button', { name: 'I have saved the secret' }).click();
+    await card.getByText('HMAC-SHA256 (v1), shared secret').waitFor();
+    assert.equal((await plugin.webhooks.get('acme', stored.id)).public_key, null);
+    assert.deepEqual(watch.problems, []);
+  });
+
+  it('warns before a change of host clears stored credentials, and says what the save cleared', async () => {
+    const other = await new TestReceiver().start();
+    try {
+      const { webhook } = await plugin.webhooks.create({
+        name: 'CRM', url: `${receiver.url}/crm`, events: ['USER_*'], api_key: { header: 'x-crm-key', value: 'api-key-0123456789abcdef' },
+        authorization: 'Bearer token-0123456789abcdef', headers: { 'x-tenant': 'acme-tenant-header-value' },
+      }, acme());
+      const page = await signedInPage();
+      const watch = watchPage(page);
+      await page.goto(`${origin}${API}/ui/`);
+      await page.getByRole('button', { name: 'Edit CRM' }).click();
+      const url = page.getByLabel('URL *');
+      const notice = page.locator('#url-origin-notice');
+      assert.equal(await notice.innerText(), '', 'no notice while the URL keeps its host');
+      await url.fill(`${other.url}/hook`);
+      await notice.getByText('Changing the host clears the stored API key, authorization and custom headers — enter them again to keep them.').waitFor();
+      assert.match(String(await url.getAttribute('aria-describedby')), /url-origin-notice/);
+      await screenshot(page, '19-origin-notice');
+      // Another path on the same host keeps them: no notice.
+      await url.fill(`${receiver.url}/crm/v2`);
+      await eventually(async () => (await notice.innerText()) === '');
+      // Entering one again takes it off the list.
+      await url.fill(`${other.url}/hook`);
+      await page.getByLabel('API key', { exact: true }).fill('api-key-0123456789abcdef');
+      await notice.getByText('Changing the host clears the stored authorization and custom headers — enter them again to keep them.').waitFor();
+      assert.deepEqual(await unnamedControls(page), []);
+
+      const patched = page.waitForRequest((r) => r.method() === 'PATCH').then((r) => r.postDataJSON());
+      await page.getByRole('button', { name: 'Save changes' }).click();
+      assert.deepEqual(await patched, { url: `${other.url}/hook`, api_key: { value: 'api-key-0123456789abcdef' } });
+      await page.getByRole('status').filter({
+        hasText: 'Saved CRM. The URL\'s host changed, so the stored authorization and custom headers were cleared and the new host does not get them.',
+      }).waitFor();
+      const saved = await plugin.webhooks.get('acme', webhook.id);
+      assert.deepEqual([saved.api_key, saved.authorization, saved.headers], [{ header: 'x-crm-key', value: '****cdef' }, null, {}]);
+
+      const card = page.locator(`li[data-id="${webhook.id}"]`);
+      await card.getByRole('button', { name: 'Send test CRM' }).click();
+      await card.locator('[data-test-result="success"]').waitFor();
+      const sent = other.requests.at(-1)!.headers;
+      assert.deepEqual([sent['x-crm-key'], sent.authorization, sent['x-tenant']], ['api-key-0123456789abcdef', undefined, undefined]);
+      assert.deepEqual(watch.problems, []);
+    } finally {
+      await other.stop();
+    }
   });
 
   it('says, as information, that a delivery being sent right now cannot be resent', async () => {

@@ -57,8 +57,8 @@ for (const storeKind of TEST_STORES) describe(`lifecycle hooks (${storeKind})`, 
     ['roleDeleted', (p) => p.hooks.roleDeleted({ role: ROLE }, ctx()), 'ROLE_DELETED', { role: ROLE }],
     ['roleAssigned', (p) => p.hooks.roleAssigned({ user: SENSITIVE_USER, role: ROLE }, ctx()), 'ROLE_ASSIGNED', { user: MAPPED_USER, role: ROLE }],
     ['roleUnassigned', (p) => p.hooks.roleUnassigned({ user: SENSITIVE_USER, role: ROLE }, ctx()), 'ROLE_UNASSIGNED', { user: MAPPED_USER, role: ROLE }],
-    ['emit', (p) => p.hooks.emit('PERMISSION_CREATED', { permission: { id: 'p1', name: 'logs:read' }, apiToken: 'zzz', user: SENSITIVE_USER }, ctx()),
-      'PERMISSION_CREATED', { permission: { id: 'p1', name: 'logs:read' }, user: MAPPED_USER }],
+    ['emit', (p) => p.hooks.emit('GROUP_NEW_USER_ADDED', { group: { id: 'g1', name: 'auditors' }, apiToken: 'zzz', user: SENSITIVE_USER }, ctx()),
+      'GROUP_NEW_USER_ADDED', { group: { id: 'g1', name: 'auditors' }, user: MAPPED_USER }],
   ];
 
   for (const [hook, call, type, data] of cases) {
@@ -96,7 +96,7 @@ for (const storeKind of TEST_STORES) describe(`lifecycle hooks (${storeKind})`, 
     await assert.rejects(plugin.hooks.userLogin({ user: SENSITIVE_USER }, ctx({ tenantId: 'bad tenant!' })), (e: any) => e.details[0].path === 'context.tenantId');
     await assert.rejects(plugin.hooks.emit('NOT_A_TYPE', {}, ctx()), (e: any) => e.code === 'unknown_event_type');
     await assert.rejects(plugin.hooks.emit('USER_CREATED', [] as any, ctx()), (e: any) => e.code === 'validation_failed');
-    await assert.rejects(plugin.hooks.emit('USER_CREATED', { blob: 'x'.repeat(70_000) }, ctx()), (e: any) => /limit is 65536/.test(e.message));
+    await assert.rejects(plugin.hooks.emit('USER_LOGIN_FAILURE', { reason: 'x'.repeat(70_000) }, ctx()), (e: any) => /limit is 65536/.test(e.message));
     const recorded = await plugin.store.listDeliveries('acme', webhookId, { limit: 10 });
     assert.deepEqual(recorded.map((d) => d.eventType), ['WEBHOOK_CREATED'], 'only the audit event of the setup was recorded');
   });

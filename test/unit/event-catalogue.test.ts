@@ -157,13 +157,17 @@ describe('event catalogue', () => {
       assert.ok(Object.isFrozen(catalogue.get('USER_LOGIN')));
     });
 
-    it('describes a built-in type with builtIn true and its category', () => {
-      assert.deepEqual(new EventCatalogue().get('USER_LOGIN'), {
+    it('describes a built-in type with builtIn true, its category and its data schema and example', () => {
+      const { schema, example, ...rest } = new EventCatalogue().get('USER_LOGIN')!;
+      assert.deepEqual(rest, {
         type: 'USER_LOGIN',
         category: 'AUTH',
         description: 'A user successfully logged in.',
         builtIn: true,
       });
+      assert.deepEqual(schema?.properties?.user, { $ref: '#/$defs/User' });
+      assert.deepEqual(Object.keys(schema?.$defs ?? {}), ['User']);
+      assert.equal((example.user as { id: string }).id.length > 0, true);
       assert.equal(new EventCatalogue().get('NOPE'), undefined);
     });
   });
@@ -179,6 +183,8 @@ describe('event catalogue', () => {
         category: DEFAULT_CUSTOM_CATEGORY,
         description: 'An order was shipped.',
         builtIn: false,
+        schema: null,
+        example: {},
       });
       assert.equal(catalogue.get('ORDER_2FA_RESET')?.category, 'ORDERS');
       const list = catalogue.list();
@@ -279,7 +285,17 @@ describe('event catalogue', () => {
       const markdown = renderCatalogueMarkdown(
         new EventCatalogue([{ type: 'ORDER_SHIPPED', description: 'Shipped | or\nsent.' }]),
       );
-      assert.match(markdown, /## CUSTOM\n\n\| Type \| Description \|\n\| --- \| --- \|\n\| `ORDER_SHIPPED` \| Shipped \\\| or sent\. \(custom\) \|\n/);
+      assert.match(markdown, /## CUSTOM\n\n\| Type \| Description \| Data \|\n\| --- \| --- \| --- \|\n\| `ORDER_SHIPPED` \| Shipped \\\| or sent\. \(custom\) \| not declared: scrubbed of credentials only \|\n/);
+    });
+
+    it('lists each type\'s data fields, optional ones marked, and the shared shapes', () => {
+      const markdown = renderCatalogueMarkdown(new EventCatalogue([{
+        type: 'ORDER_SHIPPED', description: 'Shipped.',
+        schema: { type: 'object', required: ['order'], properties: { order: { type: 'string' }, buyer: { $ref: '#/$defs/User' } } },
+      }]));
+      assert.match(markdown, /\| `USER_LOGIN` \| A user successfully logged in\. \| `user`: \[User\]\(#user\), `strategy\?`: string, `mfa\?`: boolean \|\n/);
+      assert.match(markdown, /\| `ORDER_SHIPPED` \| Shipped\. \(custom\) \| `order`: string, `buyer\?`: \[User\]\(#user\) \|\n/);
+      assert.match(markdown, /### User\n\n[^\n]+\n\n\| Field \| Type \| Description \|\n\| --- \| --- \| --- \|\n\| `id` \| string \|/);
     });
   });
 });

@@ -9,7 +9,7 @@ import {
   type FallbackLookup,
   type HostResolverOptions,
   type ResolvedAddress,
-} from '../../plugin/delivery/host-resolver.js';
+} from '../../plugin/security/egress/host-resolver.js';
 import { startDnsServer, type TestDnsServer } from '../support/dns-server.js';
 
 const THIS_FILE = fileURLToPath(import.meta.url);

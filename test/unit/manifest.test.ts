@@ -118,7 +118,7 @@ describe('manifest.json', () => {
       const withoutJsonDefault = new Set([
         'storage', 'storage.postgres', 'storage.postgres.pool', 'storage.postgres.connectionString', 'storage.mongo',
         'storage.mongo.connection', 'storage.store', 'encryptionKeys', 'encryptionKeys[].id', 'encryptionKeys[].key',
-        'customEventTypes[].type', 'customEventTypes[].description', 'userMapper', 'workerName',
+        'customEventTypes[].type', 'customEventTypes[].description', 'customEventTypes[].schema', 'customEventTypes[].example', 'userMapper', 'workerName',
         'logger', 'logger.info', 'logger.warn', 'logger.error', 'clock',
       ]);
       const seen: string[] = [];
@@ -145,7 +145,7 @@ describe('manifest.json', () => {
         { ...DEFAULT_DELIVERY_OPTIONS },
       );
       assert.deepEqual(resolved.delivery, { ...DEFAULT_DELIVERY_OPTIONS });
-      assert.deepEqual({ allow: egress.allow.default, httpsOnly: egress.httpsOnly.default, dnsServers: egress.dnsServers.default }, resolved.egress);
+      assert.deepEqual(Object.fromEntries(Object.entries(egress).map(([name, node]) => [name, node.default])), resolved.egress);
       assert.equal(top.hookTimeoutMs.default, resolved.hookTimeoutMs);
       assert.equal(top.defaultTenantId.default, resolved.defaultTenantId);
       assert.deepEqual(top.customEventTypes.default, resolved.customEventTypes);
@@ -197,7 +197,7 @@ describe('manifest.json', () => {
             runWorker: false,
             workerName: 'web-1',
             delivery: everyDeliveryOption,
-            egress: { allow: ['10.0.0.0/8', 'localhost'], httpsOnly: true },
+            egress: { allow: ['10.0.0.0/8', 'localhost'], allowByTenant: { acme: ['10.20.0.0/16', 'receiver.internal'] }, httpsOnly: true, privateResponseBodies: true },
           },
         },
         { name: 'delivery and egress as empty objects', valid: true, options: { ...minimal(), delivery: {}, egress: {} } },
@@ -307,6 +307,9 @@ describe('manifest.json', () => {
         { name: 'an empty workerName', valid: false, options: { ...minimal(), workerName: '' } },
         { name: 'an empty egress.allow entry', valid: false, options: { ...minimal(), egress: { allow: [''] } } },
         { name: 'egress.httpsOnly as a string', valid: false, options: { ...minimal(), egress: { httpsOnly: 'yes' } } },
+        { name: 'an egress.allowByTenant key that is no tenant id', valid: false, options: { ...minimal(), egress: { allowByTenant: { 'acme corp': ['10.0.0.1'] } } } },
+        { name: 'an egress.allowByTenant list given as a string', valid: false, options: { ...minimal(), egress: { allowByTenant: { acme: '10.0.0.1' } } } },
+        { name: 'egress.privateResponseBodies as a string', valid: false, options: { ...minimal(), egress: { privateResponseBodies: 'yes' } } },
         { name: 'a lower-case custom event type', valid: false, options: withCustomType({ type: 'order_placed', description: 'x' }) },
         { name: 'a 65-character custom event type', valid: false, options: withCustomType({ type: 'A'.repeat(65), description: 'x' }) },
         { name: 'a custom event type without a description', valid: false, options: withCustomType({ type: 'ORDER_PLACED' }) },
@@ -344,6 +347,7 @@ describe('manifest.json', () => {
         },
         // The plugin throws a TypeError here, not InvalidOptionsError (see the report on options.ts).
         { name: 'an egress.allow entry that is no address or hostname', options: { ...minimal(), egress: { allow: ['not a host!'] } } },
+        { name: 'an egress.allowByTenant entry that is no address or hostname', options: { ...minimal(), egress: { allowByTenant: { acme: ['10.0.0.0/33'] } } } },
         { name: 'mongo storage without its runtime connection', options: { ...minimal(), storage: { mongo: { collectionPrefix: 'hooks_' } } } },
         { name: 'a connection string outside the URI grammar', options: { ...minimal(), storage: { postgres: { connectionString: 'postgres://' } } } },
       ];

@@ -4,11 +4,11 @@ import { Webhook } from 'standardwebhooks';
 import { WebhooksError } from '../../plugin/errors.js';
 import {
   InvalidSecretError,
-  generateSecret,
   parseSecret,
   sign,
   signatureHeaders,
 } from '../../plugin/delivery/signer.js';
+import { generateSecret } from '../../plugin/security/signing-keys.js';
 
 // The published Standard Webhooks test vector.
 const VECTOR = {

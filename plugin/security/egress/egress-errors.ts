@@ -1,5 +1,5 @@
 /** The errors the egress guard raises: a URL refused at save time, a connection refused. */
-import { WebhooksError } from '../errors.js';
+import { WebhooksError } from '../../errors.js';
 
 /** Why a URL was refused at save time. */
 export type InvalidUrlReason =

@@ -4,328 +4,18 @@ import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import got, { RequestError } from 'got';
-import { WebhooksError } from '../../plugin/errors.js';
-import {
-  EgressBlockedError,
-  InvalidWebhookUrlError,
-  assertLiteralHostAllowed,
-  assertValidEgressPolicy,
-  checkUrlAtSave,
-  createGuardedAgents,
-  describeForbiddenAddress,
-  guardedLookup,
-  isAllowListed,
-  isForbiddenAddress,
-  type EgressPolicy,
-  type GuardedAgents,
-  type InvalidUrlReason,
-} from '../../plugin/delivery/egress-guard.js';
-import { createHostResolver, HostResolutionError, type HostResolver } from '../../plugin/delivery/host-resolver.js';
 import { classifyError } from '../../plugin/delivery/http-sender.js';
+import { isForbiddenAddress } from '../../plugin/security/egress/address-classes.js';
+import { createGuardedAgents, guardedLookup, type GuardedAgents } from '../../plugin/security/egress/connect-time-lookup.js';
+import type { EgressPolicy } from '../../plugin/security/egress/egress-allow-list.js';
+import { EgressBlockedError } from '../../plugin/security/egress/egress-errors.js';
+import { createHostResolver, HostResolutionError, type HostResolver } from '../../plugin/security/egress/host-resolver.js';
 import { startDnsServer, type TestDnsServer } from '../support/dns-server.js';
 
 const BLOCK_ALL: EgressPolicy = { allow: [], httpsOnly: false };
 const ALLOW_LOOPBACK_V4: EgressPolicy = { allow: ['127.0.0.0/8'], httpsOnly: false };
 
-describe('egress guard', () => {
-  describe('isForbiddenAddress', () => {
-    const forbidden: Array<[string, string]> = [
-      ['0.0.0.0', '"this network" 0/8'],
-      ['0.255.255.255', '"this network" 0/8, last address'],
-      ['10.0.0.1', 'private 10/8'],
-      ['10.255.255.255', 'private 10/8, last address'],
-      ['100.64.0.1', 'carrier-grade NAT 100.64/10'],
-      ['100.127.255.255', 'carrier-grade NAT, last address'],
-      ['127.0.0.1', 'loopback'],
-      ['127.255.255.254', 'loopback, not only 127.0.0.1'],
-      ['169.254.169.254', 'cloud metadata endpoint'],
-      ['169.254.0.1', 'link-local 169.254/16'],
-      ['172.16.0.1', 'private 172.16/12'],
-      ['172.31.255.255', 'private 172.16/12, last address'],
-      ['192.0.0.1', 'IETF protocol assignments 192.0.0/24'],
-      ['192.0.2.1', 'documentation TEST-NET-1'],
-      ['192.88.99.1', 'deprecated 6to4 relay anycast'],
-      ['192.168.1.1', 'private 192.168/16'],
-      ['198.18.0.1', 'benchmarking 198.18/15'],
-      ['198.19.255.255', 'benchmarking 198.18/15, last address'],
-      ['198.51.100.7', 'documentation TEST-NET-2'],
-      ['203.0.113.9', 'documentation TEST-NET-3'],
-      ['224.0.0.1', 'multicast'],
-      ['239.255.255.250', 'multicast (SSDP)'],
-      ['240.0.0.1', 'reserved 240/4'],
-      ['255.255.255.255', 'limited broadcast'],
-      ['::', 'IPv6 unspecified'],
-      ['::1', 'IPv6 loopback'],
-      ['0:0:0:0:0:0:0:1', 'IPv6 loopback, uncompressed'],
-      ['fc00::1', 'unique local fc00::/7'],
-      ['fd12:3456:789a::1', 'unique local fd00::/8 half'],
-      ['fe80::1', 'link-local fe80::/10'],
-      ['fe80::1%eth0', 'link-local with a zone id'],
-      ['febf:ffff::1', 'link-local, last /16'],
-      ['fec0::1', 'deprecated site-local'],
-      ['ff02::1', 'multicast ff00::/8'],
-      ['2001:db8::1', 'documentation 2001:db8::/32'],
-      ['3fff::1', 'documentation 3fff::/20'],
-      ['100::1', 'discard-only 100::/64'],
-      ['2001::1', 'Teredo 2001::/32'],
-      ['2001:2::1', 'benchmarking, inside 2001::/23'],
-      ['2001:1ff::1', 'IETF protocol assignments, last /32 of 2001::/23'],
-      ['2002:7f00:1::1', '6to4 2002::/16'],
-      ['::ffff:127.0.0.1', 'IPv4-mapped loopback, dotted'],
-      ['::ffff:7f00:1', 'IPv4-mapped loopback, hex'],
-      ['::ffff:169.254.169.254', 'IPv4-mapped cloud metadata'],
-      ['::ffff:a00:1', 'IPv4-mapped private 10.0.0.1'],
-      ['0:0:0:0:0:ffff:c0a8:101', 'IPv4-mapped 192.168.1.1, uncompressed'],
-      ['64:ff9b::7f00:1', 'NAT64 of loopback'],
-      ['64:ff9b::169.254.169.254', 'NAT64 of cloud metadata'],
-      ['64:ff9b:1::a00:1', 'local-use NAT64 64:ff9b:1::/48'],
-      ['::127.0.0.1', 'deprecated IPv4-compatible ::/96'],
-      ['::ffff:0:7f00:1', 'IPv4-translated (SIIT), outside global unicast'],
-      ['4000::1', 'unallocated, outside 2000::/3'],
-    ];
-    for (const [ip, why] of forbidden) {
-      it(`forbids ${ip} (${why})`, () => {
-        assert.equal(isForbiddenAddress(ip), true);
-      });
-    }
-
-    const allowed: Array<[string, string]> = [
-      ['93.184.216.34', 'public IPv4'],
-      ['8.8.8.8', 'public IPv4'],
-      ['100.63.255.255', 'just below carrier-grade NAT'],
-      ['100.128.0.0', 'just above carrier-grade NAT'],
-      ['172.15.255.255', 'just below 172.16/12'],
-      ['172.32.0.0', 'just above 172.16/12'],
-      ['169.253.255.255', 'just below link-local'],
-      ['198.17.255.255', 'just below benchmarking'],
-      ['198.20.0.0', 'just above benchmarking'],
-      ['223.255.255.255', 'just below multicast'],
-      ['2606:4700::1', 'public IPv6'],
-      ['2001:4860:4860::8888', 'public IPv6'],
-      ['2001:200::1', 'just above 2001::/23'],
-      ['2003::1', 'just above 6to4'],
-      ['::ffff:93.184.216.34', 'IPv4-mapped public address, dotted'],
-      ['::ffff:5db8:d822', 'IPv4-mapped public address, hex'],
-      ['64:ff9b::5db8:d822', 'NAT64 of a public address'],
-    ];
-    for (const [ip, why] of allowed) {
-      it(`allows ${ip} (${why})`, () => {
-        assert.equal(isForbiddenAddress(ip), false);
-      });
-    }
-
-    it('fails closed on strings that are not IP addresses', () => {
-      for (const notIp of ['', 'example.com', '999.1.1.1', '127.1', '1.2.3.4.5', ':::1']) {
-        assert.equal(isForbiddenAddress(notIp), true, notIp);
-      }
-    });
-
-    it('names the range in describeForbiddenAddress, and returns undefined for public addresses', () => {
-      assert.equal(describeForbiddenAddress('169.254.169.254'), 'link-local, incl. cloud metadata (169.254.0.0/16)');
-      assert.equal(describeForbiddenAddress('::ffff:7f00:1'), 'IPv4-mapped loopback (127.0.0.0/8)');
-      assert.equal(describeForbiddenAddress('64:ff9b::a00:1'), 'NAT64-embedded private (10.0.0.0/8)');
-      assert.equal(describeForbiddenAddress('::1'), 'loopback (::1/128)');
-      assert.equal(describeForbiddenAddress('nope'), 'not an IP address');
-      assert.equal(describeForbiddenAddress('93.184.216.34'), undefined);
-    });
-  });
-
-  describe('isAllowListed', () => {
-    const policy = (...allow: string[]): EgressPolicy => ({ allow, httpsOnly: true });
-
-    it('matches an IPv4 CIDR', () => {
-      assert.equal(isAllowListed('10.1.2.3', '', policy('10.1.0.0/16')), true);
-      assert.equal(isAllowListed('10.2.0.1', '', policy('10.1.0.0/16')), false);
-    });
-
-    it('matches an IPv6 CIDR', () => {
-      assert.equal(isAllowListed('::1', '', policy('::1/128')), true);
-      assert.equal(isAllowListed('fd00:1::5', '', policy('fd00:1::/32')), true);
-      assert.equal(isAllowListed('fd00:2::5', '', policy('fd00:1::/32')), false);
-    });
-
-    it('treats a bare address as a single-address CIDR', () => {
-      assert.equal(isAllowListed('10.0.0.7', '', policy('10.0.0.7')), true);
-      assert.equal(isAllowListed('10.0.0.8', '', policy('10.0.0.7')), false);
-      assert.equal(isAllowListed('::1', '', policy('::1')), true);
-    });
-
-    it('matches IPv4-mapped IPv6 addresses against IPv4 entries and vice versa', () => {
-      assert.equal(isAllowListed('::ffff:127.0.0.1', '', policy('127.0.0.0/8')), true);
-      assert.equal(isAllowListed('::ffff:7f00:1', '', policy('127.0.0.0/8')), true);
-      assert.equal(isAllowListed('127.0.0.9', '', policy('::ffff:127.0.0.0/104')), true);
-    });
-
-    it('does not let an IPv4 entry admit a NAT64 address, which is a different host', () => {
-      assert.equal(isAllowListed('64:ff9b::7f00:1', '', policy('127.0.0.0/8')), false);
-    });
-
-    it('does not let an IPv6 entry admit IPv4 addresses', () => {
-      assert.equal(isAllowListed('127.0.0.1', '', policy('::/0')), false);
-    });
-
-    it('matches an exact hostname, ignoring case and a trailing dot, whatever the address', () => {
-      assert.equal(isAllowListed('10.0.0.5', 'receiver.internal', policy('receiver.internal')), true);
-      assert.equal(isAllowListed('10.0.0.5', 'Receiver.Internal.', policy('receiver.internal')), true);
-      assert.equal(isAllowListed('10.0.0.5', 'localhost', policy('LOCALHOST')), true);
-    });
-
-    it('does not extend a hostname entry to subdomains or parents', () => {
-      assert.equal(isAllowListed('10.0.0.5', 'evil.receiver.internal', policy('receiver.internal')), false);
-      assert.equal(isAllowListed('10.0.0.5', 'internal', policy('receiver.internal')), false);
-    });
-
-    it('allows nothing with an empty allow-list', () => {
-      assert.equal(isAllowListed('127.0.0.1', 'localhost', BLOCK_ALL), false);
-    });
-
-    it('rejects allow-list entries that are neither CIDR, address nor hostname, naming the entry', () => {
-      for (const bad of ['10.0.0.0/33', '::1/129', '10.0.0.0/8/9', '10.0.0.0/x', '10.0.0.0/', 'nope/8', '*.internal', 'http://x', '', '::ffff:0:0/95']) {
-        assert.throws(
-          () => assertValidEgressPolicy(policy('127.0.0.0/8', bad)),
-          (err: unknown) => err instanceof TypeError && err.message.includes(`allow[1] "${bad}"`),
-          bad,
-        );
-      }
-    });
-
-    it('accepts CIDRs, addresses and hostnames', () => {
-      assert.doesNotThrow(() =>
-        assertValidEgressPolicy(policy('127.0.0.0/8', '::1/128', '10.0.0.1', 'fd00::1', 'receiver.internal', 'my_host')),
-      );
-    });
-  });
-
-  describe('checkUrlAtSave', () => {
-    const rejects = (url: string, policy: EgressPolicy, reason: InvalidUrlReason): void => {
-      assert.throws(
-        () => checkUrlAtSave(url, policy),
-        (err: unknown) => {
-          assert.ok(err instanceof InvalidWebhookUrlError, `${url}: ${String(err)}`);
-          assert.ok(err instanceof WebhooksError);
-          assert.equal(err.code, 'invalid_url');
-          assert.equal(err.reason, reason, url);
-          assert.equal(err.status, 400);
-          assert.deepEqual(err.details, [{ path: 'url', message: reason }]);
-          return true;
-        },
-      );
-    };
-    const httpsOnly: EgressPolicy = { allow: [], httpsOnly: true };
-
-    it('accepts an https URL with a public hostname', () => {
-      assert.doesNotThrow(() => checkUrlAtSave('https://hooks.example.com/receive?x=1', httpsOnly));
-    });
-
-    it('accepts a public literal IPv4 or IPv6 address', () => {
-      assert.doesNotThrow(() => checkUrlAtSave('https://93.184.216.34/', httpsOnly));
-      assert.doesNotThrow(() => checkUrlAtSave('https://[2606:4700::1]:8443/', httpsOnly));
-    });
-
-    it('accepts a hostname that may resolve anywhere: it is checked when connecting', () => {
-      assert.doesNotThrow(() => checkUrlAtSave('https://internal.corp.example/', httpsOnly));
-    });
-
-    it('rejects text that is not an absolute URL', () => {
-      rejects('not a url', httpsOnly, 'unparseable');
-      rejects('/relative/path', httpsOnly, 'unparseable');
-      rejects('https://', httpsOnly, 'unparseable');
-    });
-
-    it('rejects schemes other than http and https', () => {
-      for (const url of ['ftp://example.com/', 'file:///etc/passwd', 'gopher://example.com/', 'javascript:alert(1)', 'ws://example.com/']) {
-        rejects(url, BLOCK_ALL, 'unsupported_scheme');
-      }
-    });
-
-    it('rejects http when httpsOnly is set, and accepts it otherwise', () => {
-      rejects('http://hooks.example.com/', httpsOnly, 'https_required');
-      assert.doesNotThrow(() => checkUrlAtSave('http://hooks.example.com/', BLOCK_ALL));
-    });
-
-    it('rejects credentials in the URL', () => {
-      rejects('https://user:pass@hooks.example.com/', httpsOnly, 'credentials_in_url');
-      rejects('https://user@hooks.example.com/', httpsOnly, 'credentials_in_url');
-      rejects('https://:pass@hooks.example.com/', httpsOnly, 'credentials_in_url');
-    });
-
-    it('rejects forbidden literal addresses, including cloud metadata', () => {
-      for (const url of [
-        'http://127.0.0.1:8080/',
-        'http://169.254.169.254/latest/meta-data/',
-        'http://10.0.0.1/',
-        'http://0.0.0.0/',
-        'http://[::1]/',
-        'http://[fe80::1]/',
-        'http://[::ffff:127.0.0.1]/',
-        'http://[::ffff:7f00:1]/',
-      ]) {
-        rejects(url, BLOCK_ALL, 'forbidden_address');
-      }
-    });
-
-    it('sees through the alternative IPv4 spellings the URL parser normalises', () => {
-      rejects('http://2130706433/', BLOCK_ALL, 'forbidden_address');
-      rejects('http://0x7f.1/', BLOCK_ALL, 'forbidden_address');
-      rejects('http://0177.0.0.1/', BLOCK_ALL, 'forbidden_address');
-      rejects('http://127.1/', BLOCK_ALL, 'forbidden_address');
-    });
-
-    it('names the address and range in the message', () => {
-      assert.throws(() => checkUrlAtSave('http://169.254.169.254/', BLOCK_ALL), /169\.254\.169\.254.*link-local/);
-    });
-
-    it('accepts a forbidden literal address once it is allow-listed', () => {
-      assert.doesNotThrow(() => checkUrlAtSave('http://127.0.0.1:8080/', ALLOW_LOOPBACK_V4));
-      assert.doesNotThrow(() => checkUrlAtSave('http://[::1]:8080/', { allow: ['::1/128'], httpsOnly: false }));
-      assert.doesNotThrow(() => checkUrlAtSave('http://10.0.0.1/', { allow: ['10.0.0.1'], httpsOnly: false }));
-    });
-
-    it('rejects localhost and *.localhost in any spelling', () => {
-      for (const url of ['http://localhost:3000/', 'http://LOCALHOST/', 'http://localhost./', 'http://api.localhost/']) {
-        rejects(url, BLOCK_ALL, 'localhost');
-      }
-    });
-
-    it('accepts localhost when the hostname or a loopback range is allow-listed', () => {
-      assert.doesNotThrow(() => checkUrlAtSave('http://localhost:3000/', { allow: ['localhost'], httpsOnly: false }));
-      assert.doesNotThrow(() => checkUrlAtSave('http://localhost:3000/', ALLOW_LOOPBACK_V4));
-      assert.doesNotThrow(() => checkUrlAtSave('http://localhost:3000/', { allow: ['::1/128'], httpsOnly: false }));
-    });
-
-    it('does not treat names that merely contain localhost as localhost', () => {
-      assert.doesNotThrow(() => checkUrlAtSave('http://localhost.example.com/', BLOCK_ALL));
-      assert.doesNotThrow(() => checkUrlAtSave('http://mylocalhost/', BLOCK_ALL));
-    });
-  });
-
-  describe('assertLiteralHostAllowed', () => {
-    it('throws EgressBlockedError for a forbidden literal IP', () => {
-      assert.throws(
-        () => assertLiteralHostAllowed('http://127.0.0.1:9/', BLOCK_ALL),
-        (err: unknown) => {
-          assert.ok(err instanceof EgressBlockedError);
-          assert.equal(err.code, 'egress_blocked');
-          assert.equal(err.address, '127.0.0.1');
-          assert.equal(err.hostname, '127.0.0.1');
-          assert.equal(err.range, 'loopback (127.0.0.0/8)');
-          assert.match(err.message, /Refused to connect to 127\.0\.0\.1: .*loopback.*allow-list/);
-          return true;
-        },
-      );
-      assert.throws(() => assertLiteralHostAllowed(new URL('http://[::ffff:a9fe:a9fe]/'), BLOCK_ALL), EgressBlockedError);
-    });
-
-    it('passes allow-listed and public literal IPs', () => {
-      assert.doesNotThrow(() => assertLiteralHostAllowed('http://127.0.0.1:9/', ALLOW_LOOPBACK_V4));
-      assert.doesNotThrow(() => assertLiteralHostAllowed('https://93.184.216.34/', BLOCK_ALL));
-    });
-
-    it('leaves hostnames to the connect-time lookup', () => {
-      assert.doesNotThrow(() => assertLiteralHostAllowed('http://localhost/', BLOCK_ALL));
-    });
-  });
-
+describe('connect-time egress guard', () => {
   describe('guardedLookup', () => {
     type LookupResult = { err: NodeJS.ErrnoException | null; address?: unknown; family?: number };
     const collect = (start: (cb: (...args: unknown[]) => void) => void): Promise<LookupResult> =>
@@ -430,6 +120,52 @@ describe('egress guard', () => {
         assert.ok(dnsServer.queriesFor('private.test') > 0, 'the answer came from the DNS server');
       });
 
+      it('refuses a name whose answers mix public and forbidden addresses, wherever the forbidden one is', async () => {
+        dnsServer.set('public-then-private.test', { a: ['93.184.216.34', '10.0.0.1'] });
+        const lookup = guardedLookup(BLOCK_ALL, resolver);
+        for (const [name, address] of [
+          ['public-then-private.test', '10.0.0.1'],
+          ['mixed.test', 'fd00::1'],
+        ]) {
+          // The forbidden address is never the first answer, and each form is asked: a single
+          // address (the first, public one) as much as the list happy eyeballs would try.
+          for (const options of [{}, { all: true }, { family: 0 }, { order: 'ipv6first' as const }]) {
+            const { err } = await collect((cb) => lookup(name, options, cb));
+            assert.ok(err instanceof EgressBlockedError, `${name} ${JSON.stringify(options)}: ${String(err)}`);
+            assert.equal(err.address, address);
+          }
+        }
+        // Asking for IPv4 only leaves the public address alone when the forbidden one is IPv6.
+        assert.deepEqual(await collect((cb) => lookup('mixed.test', 4, cb)), { err: null, address: '93.184.216.34', family: 4 });
+      });
+
+      it('never opens a connection to the forbidden address of a name that also resolves to a public one', async () => {
+        // The AAAA answer is loopback in IPv4-mapped form, so a connection to it reaches the
+        // tarpit on 127.0.0.1; the A answer is public and never answers. With both families,
+        // Node's autoSelectFamily asks for every address and tries them in turn.
+        dnsServer.set('public-and-loopback.test', { a: ['93.184.216.34'], aaaa: ['::ffff:7f00:1'] });
+        let accepted = 0;
+        const tarpit = net.createServer((socket) => {
+          accepted += 1;
+          socket.on('error', () => {});
+        });
+        await new Promise<void>((resolve) => tarpit.listen(0, '127.0.0.1', resolve));
+        const { port } = tarpit.address() as AddressInfo;
+        const agents = createGuardedAgents(BLOCK_ALL, {}, resolver);
+        try {
+          const err = await got(`http://public-and-loopback.test:${port}/`, {
+            agent: agents, retry: { limit: 0 }, timeout: { request: 3_000 },
+          }).then(() => assert.fail('should have been refused'), (e: unknown) => e);
+          assert.ok(err instanceof RequestError && err.cause instanceof EgressBlockedError, String(err));
+          assert.equal(err.cause.address, '::ffff:127.0.0.1');
+          assert.equal(accepted, 0, 'a TCP connection reached the loopback address');
+        } finally {
+          agents.http.destroy();
+          agents.https.destroy();
+          tarpit.close();
+        }
+      });
+
       it('admits them once allow-listed by range or by hostname, and public names always', async () => {
         const byRange = guardedLookup({ allow: ['10.0.0.0/8'], httpsOnly: false }, resolver);
         assert.deepEqual(await collect((cb) => byRange('private.test', {}, cb)), { err: null, address: '10.0.0.1', family: 4 });
@@ -498,7 +234,8 @@ describe('egress guard', () => {
             (e: unknown) => e,
           );
           assert.ok(err instanceof RequestError && err.cause instanceof EgressBlockedError, String(err));
-          assert.equal(classifyError(err), 'blocked');
+          // A refused name is answered like one that does not resolve (see http-sender-egress.test.ts).
+          assert.equal(classifyError(err), 'dns');
         } finally {
           for (const agents of [allowed, blocked]) {
             agents.http.destroy();

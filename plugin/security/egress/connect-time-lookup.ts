@@ -1,119 +1,35 @@
 /**
- * SSRF protection for outgoing webhook requests.
+ * SSRF protection at connect time: the `lookup` and the agents every webhook request goes
+ * through.
  *
- * A webhook URL is chosen by an administrator but fetched by the server, from inside its
- * network. Without a guard it can reach loopback services, the cloud metadata endpoint
- * (169.254.169.254) or anything on a private network. Checks happen twice:
+ * A webhook URL is chosen by a tenant's administrator but fetched by the server, from inside
+ * its network. Without a guard it can reach loopback services, the cloud metadata endpoint
+ * (169.254.169.254) or anything on a private network. The URL is judged once when saved
+ * (`webhook-url-rules.ts`); here, the resolved address is checked inside the socket's own DNS
+ * lookup, and the connected socket's remote address once more. A check made on an earlier,
+ * separate lookup would be defeated by DNS rebinding (public address when checked, private
+ * one when connecting); checking the address the socket actually uses is not.
  *
- * - at save time ({@link checkUrlAtSave}): cheap, friendly errors for obviously bad URLs;
- * - at connect time ({@link createGuardedAgents}): the resolved address is checked inside the
- *   socket's own DNS lookup, and the connected socket's remote address once more. A check made
- *   on an earlier, separate lookup would be defeated by DNS rebinding (public address when
- *   checked, private one when connecting); checking the address the socket actually uses is not.
- *
- * Addresses outside the public unicast space are forbidden (`address-ranges.ts`) unless the
- * operator allow-lists them by CIDR or exact hostname (`egress-policy.ts`), e.g. to deliver to
- * a receiver on the same host in tests. Names are resolved by a {@link HostResolver}, off the
- * thread pool and with a deadline (`host-resolver.ts`). This module is the guard's public face:
- * the names of those modules that other code uses are re-exported here.
+ * Addresses outside the public unicast space are forbidden (`address-classes.ts`) unless an
+ * allow-list admits them (`egress-allow-list.ts`). The functions here judge by `policy.allow`
+ * alone: scope a policy to its tenant with `policyForTenant` first (`tenant-agents.ts` does,
+ * per tenant). Names are resolved by a {@link HostResolver}, off the thread pool and with a
+ * deadline (`host-resolver.ts`).
  */
 import type dns from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
-import { isIP, Socket, type LookupFunction } from 'node:net';
+import { Socket, type LookupFunction } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { EgressBlockedError, InvalidWebhookUrlError } from './egress-errors.js';
-import { blockedRange, compileAllowList, normalizeHostname, type AllowList, type EgressPolicy } from './egress-policy.js';
+import { EgressBlockedError } from './egress-errors.js';
+import { blockedRange, compileAllowList, type AllowList, type EgressPolicy } from './egress-allow-list.js';
 import { createHostResolver, HostResolutionError, type HostResolver, type ResolvedAddress } from './host-resolver.js';
-
-export { describeForbiddenAddress, isForbiddenAddress } from './address-ranges.js';
-export { EgressBlockedError, InvalidWebhookUrlError, type InvalidUrlReason } from './egress-errors.js';
-export { assertValidEgressPolicy, isAllowListed, type EgressPolicy } from './egress-policy.js';
 
 /**
  * The resolver deadline used when a caller passes no resolver; the same as the plugin's
  * `delivery.dnsTimeoutMs` default.
  */
 const DEFAULT_DNS_TIMEOUT_MS = 5_000;
-
-function parseUrl(url: string | URL): URL {
-  try {
-    return new URL(url);
-  } catch {
-    throw new InvalidWebhookUrlError('unparseable', 'The webhook URL could not be parsed as an absolute URL');
-  }
-}
-
-/**
- * Refuses webhook URLs that can never be delivered safely, when an endpoint is saved.
- * Names that need DNS pass here and are checked on every connection instead, since what
- * they resolve to can change after saving.
- *
- * @throws {InvalidWebhookUrlError} with `reason`:
- *   `unparseable`; `unsupported_scheme` (not http/https); `https_required` (http while
- *   `httpsOnly`); `credentials_in_url` (`user:pass@`, which would be logged with the URL -
- *   use custom headers instead); `forbidden_address` (a literal IP that is forbidden and not
- *   allow-listed; the URL parser has already normalised forms like `http://2130706433/`);
- *   `localhost` (`localhost` or `*.localhost`, which always resolve to loopback, unless the
- *   hostname or a loopback address is allow-listed).
- */
-export function checkUrlAtSave(url: string, policy: EgressPolicy): void {
-  const parsed = parseUrl(url);
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new InvalidWebhookUrlError(
-      'unsupported_scheme',
-      `The webhook URL must use https: or http:, not ${parsed.protocol}`,
-    );
-  }
-  if (parsed.protocol === 'http:' && policy.httpsOnly) {
-    throw new InvalidWebhookUrlError('https_required', 'The webhook URL must use https:');
-  }
-  if (parsed.username !== '' || parsed.password !== '') {
-    throw new InvalidWebhookUrlError(
-      'credentials_in_url',
-      'The webhook URL must not contain a user name or password; use custom headers for receiver authentication',
-    );
-  }
-  const host = normalizeHostname(parsed.hostname);
-  const allow = compileAllowList(policy.allow);
-  if (isIP(host) !== 0) {
-    const range = blockedRange(allow, host, host);
-    if (range !== undefined) {
-      throw new InvalidWebhookUrlError(
-        'forbidden_address',
-        `The webhook URL points to ${host}, which is in a forbidden range, ${range}; allow-list it to permit deliveries there`,
-      );
-    }
-    return;
-  }
-  // RFC 6761: localhost and its subdomains resolve to loopback. Saying so now beats a
-  // delivery that fails on every attempt.
-  if (host === 'localhost' || host.endsWith('.localhost')) {
-    const loopbackAllowed =
-      blockedRange(allow, '127.0.0.1', host) === undefined || blockedRange(allow, '::1', host) === undefined;
-    if (!loopbackAllowed) {
-      throw new InvalidWebhookUrlError(
-        'localhost',
-        `The webhook URL points to ${host}, which is this server; allow-list it to permit deliveries there`,
-      );
-    }
-  }
-}
-
-/**
- * Refuses a URL whose host is a forbidden literal IP address. Node does not call the
- * agent's `lookup` for literal IPs, so the sender calls this before each request; the
- * guarded agents' socket check is the second line of defence.
- *
- * @throws {EgressBlockedError} for a forbidden, non-allow-listed literal address.
- * @throws {InvalidWebhookUrlError} (`unparseable`) when `url` is not a URL.
- */
-export function assertLiteralHostAllowed(url: string | URL, policy: EgressPolicy): void {
-  const host = normalizeHostname(parseUrl(url).hostname);
-  if (isIP(host) === 0) return;
-  const range = blockedRange(compileAllowList(policy.allow), host, host);
-  if (range !== undefined) throw new EgressBlockedError(host, host, range);
-}
 
 type AnyLookupCallback = (
   err: NodeJS.ErrnoException | null,
@@ -137,8 +53,13 @@ export type LookupFunctionCallback = Parameters<LookupFunction>[2];
  *
  * It resolves with `resolver` (every address of the name; `options.family` then keeps one
  * family) and fails with {@link EgressBlockedError} if ANY of them is forbidden and not
- * allow-listed; a name that mixes public and private answers is a rebinding attempt, and
- * Node's happy-eyeballs connect may try any of them. Otherwise it answers in the form the
+ * allow-listed - not only the first. A name that mixes public and private answers is refused
+ * as a whole rather than trimmed to its public addresses: Node may connect to any address a
+ * lookup returns (with `all`, as `autoSelectFamily` asks, it tries them in turn), so the
+ * invariant kept is "every address handed to a socket was judged allowed", and a refusal
+ * fails closed where a trimmed answer would depend on every caller honouring the trim. Such
+ * a name is a misconfiguration or a rebinding attempt either way, and the operator's log
+ * says which address was refused. Otherwise it answers in the form the
  * caller asked for: the address list when `options.all` is set, else the first address
  * and its family (IPv4 first, unless `options.order` is `ipv6first`). Literal IP addresses
  * are checked the same way. DNS errors ({@link HostResolutionError}) pass through.
@@ -220,7 +141,9 @@ export interface GuardedAgents {
  * over request options in Node, so a per-request `lookup` or got's `dnsLookup` cannot
  * bypass it), and every socket's remote address is checked again on `connect`, before a
  * byte is written, destroying the socket with {@link EgressBlockedError}. The second check
- * is what covers literal-IP URLs (including redirects to them), for which Node skips `lookup`.
+ * is what covers literal-IP URLs (including redirects to them), for which Node skips `lookup`;
+ * it runs only once a TCP connection is open, which is why the sender also refuses forbidden
+ * literal addresses before asking the agents at all (`assertLiteralHostAllowed`).
  *
  * @param agentOptions Extra agent options; `keepAlive` defaults to `true`, `lookup` is
  *   always the guarded one.

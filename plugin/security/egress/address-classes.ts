@@ -3,7 +3,7 @@
  * outside the public unicast space (private, loopback, link-local incl. the cloud metadata
  * endpoint, reserved, multicast, documentation ...), judged from the IANA special-purpose
  * registries. IPv4-mapped and NAT64 IPv6 addresses are judged by the IPv4 address they carry.
- * The operator's exceptions live in `egress-policy.ts`.
+ * The operator's exceptions live in `egress-allow-list.ts`.
  */
 import { BlockList, isIP } from 'node:net';
 

@@ -55,7 +55,9 @@ export function inboxReceiver(deps: { store: InboxStore; secrets: () => InboxSec
     const entry = deps.store.add({
       verified: verifiedWith !== null, verified_with: verifiedWith, error,
       message_id: header(req, 'webhook-id'), event_type: text(envelope.event_type),
-      event_id: text(envelope.current_context?.event_id), tenant_id: text(envelope.current_context?.tenant_id), rawBody: raw,
+      event_id: text(envelope.current_context?.event_id),
+      // Only a verified body may say whose it is: anyone can post here, naming any tenant.
+      tenant_id: verifiedWith !== null ? text(envelope.current_context?.tenant_id) : null, rawBody: raw,
     });
     if (verifiedWith === null) {
       res.status(401).json({ error: { code: 'bad_signature', message: error } });
@@ -120,7 +122,7 @@ export function inboxPages(deps: { store: InboxStore; authenticator: passport.Au
     res.write('retry: 3000\n\n');
     const tenantId = tenantOf(req);
     const onEntry = (entry: InboxEntry) => {
-      if (entry.tenant_id === tenantId) res.write(`event: delivery\ndata: ${JSON.stringify(entry)}\n\n`);
+      if (deps.store.tenantOf(entry) === tenantId) res.write(`event: delivery\ndata: ${JSON.stringify(entry)}\n\n`);
     };
     const onClear = (cleared: string) => {
       if (cleared === tenantId) res.write('event: cleared\ndata: {}\n\n');

@@ -29,9 +29,11 @@ const MAX_RAW_BODY = 8_192;
  */
 export class InboxStore extends EventEmitter {
   private entries: InboxEntry[] = [];
+  private appended = 0;
   private nextId = 1;
 
-  constructor(private readonly options: { file?: string; limit?: number } = {}) {
+  /** `ownerTenantId`: whose inbox this is (default `default`), shown the requests that did not verify. */
+  constructor(private readonly options: { file?: string; limit?: number; ownerTenantId?: string } = {}) {
     super();
     this.setMaxListeners(100);
     if (options.file && existsSync(options.file)) this.load(options.file);
@@ -52,7 +54,7 @@ export class InboxStore extends EventEmitter {
     }
     this.nextId = (this.entries[this.entries.length - 1]?.id ?? 0) + 1;
     // Rewrite the file down to what is kept, so it does not grow forever across restarts.
-    writeFileSync(file, this.entries.map((e) => `${JSON.stringify(e)}\n`).join(''), { mode: 0o600 });
+    this.rewriteFile();
   }
 
   add(input: Omit<InboxEntry, 'id' | 'received_at' | 'body'> & { rawBody: string }): InboxEntry {
@@ -66,20 +68,38 @@ export class InboxStore extends EventEmitter {
     const entry: InboxEntry = { id: this.nextId++, received_at: new Date().toISOString(), ...rest, body };
     this.entries.push(entry);
     if (this.entries.length > this.limit) this.entries.splice(0, this.entries.length - this.limit);
-    if (this.options.file) appendFileSync(this.options.file, `${JSON.stringify(entry)}\n`, { mode: 0o600 });
+    if (this.options.file) {
+      appendFileSync(this.options.file, `${JSON.stringify(entry)}\n`, { mode: 0o600 });
+      // Anyone can post to the inbox: the file is cut back to what is kept now and then, not only at a restart.
+      this.appended += 1;
+      if (this.appended >= this.limit) this.rewriteFile();
+    }
     this.emit('entry', entry);
     return entry;
   }
 
-  /** One tenant's entries, oldest first. */
+  private rewriteFile(): void {
+    this.appended = 0;
+    if (this.options.file) writeFileSync(this.options.file, this.entries.map((e) => `${JSON.stringify(e)}\n`).join(''), { mode: 0o600 });
+  }
+
+  /**
+   * One tenant's entries, oldest first. Requests that did not verify name no tenant we can
+   * believe; they are shown to the inbox's owner (the tenant of the webhook it verifies).
+   */
   list(tenantId: string): InboxEntry[] {
-    return this.entries.filter((entry) => entry.tenant_id === tenantId);
+    return this.entries.filter((entry) => this.tenantOf(entry) === tenantId);
+  }
+
+  /** The tenant an entry belongs to: the one its verified body names, else the owner. */
+  tenantOf(entry: InboxEntry): string {
+    return entry.tenant_id ?? this.options.ownerTenantId ?? 'default';
   }
 
   /** Forgets one tenant's entries; emits `cleared` with the tenant id. */
   clear(tenantId: string): void {
-    this.entries = this.entries.filter((entry) => entry.tenant_id !== tenantId);
-    if (this.options.file) writeFileSync(this.options.file, this.entries.map((e) => `${JSON.stringify(e)}\n`).join(''), { mode: 0o600 });
+    this.entries = this.entries.filter((entry) => this.tenantOf(entry) !== tenantId);
+    this.rewriteFile();
     this.emit('cleared', tenantId);
   }
 }

@@ -95,7 +95,12 @@ export class HttpSender {
       const finish = (result: Omit<SendResult, 'durationMs'>) => {
         if (settled) return;
         settled = true;
-        resolve({ ...result, durationMs: elapsed() });
+        resolve({
+          ...result,
+          responseExcerpt: storableText(result.responseExcerpt),
+          errorMessage: storableText(result.errorMessage),
+          durationMs: result.errorMessage === notResolvedMessage(url) ? 0 : elapsed(),
+        });
       };
       const finishWithResponse = () => {
         const code = statusCode ?? 0;
@@ -168,6 +173,22 @@ export class HttpSender {
   }
 }
 
+/**
+ * Receiver text as a store can keep it: PostgreSQL refuses U+0000 in text and jsonb, and one
+ * such character from a hostile receiver failed the whole batch of results it was written in
+ * (every tenant's deliveries in it were then sent again). It becomes U+FFFD.
+ */
+function storableText(text: string | null): string | null {
+  return text === null ? null : text.replace(/\u0000/g, '\uFFFD');
+}
+
+/**
+ * One message, and no duration (0), for a name that does not resolve and a name that resolves
+ * only to forbidden addresses: the time either took differs (a refused answer is cached, a
+ * missing name is asked again each time), and the attempt log must not tell them apart.
+ */
+const notResolvedMessage = (url: string) => `Could not resolve ${hostOf(url)} to an allowed address`;
+
 const TLS_CODES = /^(ERR_TLS|ERR_SSL|CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|EPROTO|ERR_OSSL|HOSTNAME_MISMATCH)/;
 
 /** The egress guard's refusal behind an error (itself, or got's wrapper of it). */
@@ -214,7 +235,7 @@ function describeError(error: Error & { code?: string; cause?: unknown; range?: 
     const host = hostOf(url);
     const codes = [error.code, cause?.code];
     if (egressRefusalOf(error) || codes.some((c) => c !== undefined && NOT_RESOLVED.has(c))) {
-      return `Could not resolve ${host} to an allowed address`;
+      return notResolvedMessage(url);
     }
     if (codes.includes('ETIMEOUT')) return `Could not resolve ${host}: the DNS server did not answer in time`;
     return `Could not resolve ${host}: the DNS server failed`;

@@ -16,6 +16,7 @@
  *   their JSON form first, so internals such as `$__` or `_doc` never leave the host.
  */
 import { isSensitiveKey } from './payload-schemas/credential-names.js';
+import { plainArray } from './plain-array.js';
 import { credentialKindOf } from './payload-schemas/credential-values.js';
 import { USER_ID_FIELDS, type UserMapper } from './user-mapper.js';
 
@@ -54,7 +55,7 @@ export function scrubEventData(data: unknown, mapUser: UserMapper, onDrop: DropR
     return undefined;
   }
   if (Array.isArray(data)) {
-    return data.map((item) => scrubEventData(item, mapUser, onDrop, `${path}[]`, depth + 1)).filter((item) => item !== undefined);
+    return plainArray(data, (item) => scrubEventData(item, mapUser, onDrop, `${path}[]`, depth + 1), undefined);
   }
   if (data instanceof Date) return Number.isNaN(data.getTime()) ? undefined : data.toISOString();
   if (typeof data === 'string') {

@@ -42,7 +42,8 @@ const contextSchema = Joi.object({
     username: text(200),
   }),
   client: Joi.object({ id: Joi.string().min(1).max(200).required(), name: text(200) }),
-  idempotencyKey: Joi.string().min(1).max(200),
+  // Stored in its own column, where PostgreSQL cannot keep U+0000: refused here, not failed there.
+  idempotencyKey: Joi.string().min(1).max(200).pattern(/^[^\u0000-\u001f\u007f]*$/).message('{{#label}} must not contain control characters'),
 }).default({});
 
 function header(req: HookContext['req'], name: string): string | null {

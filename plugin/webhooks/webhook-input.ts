@@ -68,6 +68,10 @@ export const DEFAULT_API_KEY_HEADER = 'x-api-key';
 export const MAX_CUSTOM_HEADERS = 20;
 export const MAX_RATE_LIMIT_PER_SECOND = 10_000;
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/;
+// Text fields are shown in the tab, logs and audit events, and PostgreSQL cannot store U+0000 at
+// all (a NUL in a name answered 500): control characters are refused where they have no use.
+const NO_CONTROL_CHARACTERS = /^[^\u0000-\u001f\u007f-\u009f]*$/;
+const NO_CONTROL_CHARACTERS_BUT_LINES = /^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$/;
 // Header values may not carry CR/LF (header injection) or other control characters.
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]{0,2000}$/;
 
@@ -106,9 +110,9 @@ function schema(catalogue: EventCatalogue, creating: boolean) {
     })
     .messages({ 'object.sameHeader': '{{#label}} names the same header as another entry (header names are case-insensitive)' });
   return Joi.object({
-    name: required(Joi.string().trim().min(1).max(100)),
-    description: Joi.string().trim().allow('').max(500),
-    url: required(Joi.string().max(2048)),
+    name: required(Joi.string().trim().min(1).max(100).pattern(NO_CONTROL_CHARACTERS).message('{{#label}} must not contain control characters')),
+    description: Joi.string().trim().allow('').max(500).pattern(NO_CONTROL_CHARACTERS_BUT_LINES).message('{{#label}} must not contain control characters other than line breaks and tabs'),
+    url: required(Joi.string().max(2048).pattern(NO_CONTROL_CHARACTERS).message('{{#label}} must not contain control characters')),
     events: required(events),
     notification_type: Joi.string().valid('REST'),
     api_key: creating ? apiKey : apiKey.or('header', 'value').messages({ 'object.missing': '{{#label}} must name a header, a value or both (or be null to remove the API key)' }),

@@ -5,7 +5,7 @@ import express from 'express';
 import passport from 'passport';
 import request from 'supertest';
 import type { ApiTokenPrincipal } from '../../example/auth/principal.js';
-import { inboxPages } from '../../example/inbox/inbox-routes.js';
+import { inboxPages, inboxReceiver } from '../../example/inbox/inbox-routes.js';
 import { InboxStore } from '../../example/inbox/inbox-store.js';
 
 /** Admin tokens of two tenants, as the demo's bearer strategy would resolve them. */
@@ -39,6 +39,7 @@ describe('demo inbox', () => {
     authenticator.use(new TokenStrategy());
     app = express();
     app.use(authenticator.initialize());
+    app.use(inboxReceiver({ store, secrets: () => [{ label: 'demo', secret: `whsec_${Buffer.alloc(32, 7).toString('base64')}` }] }));
     app.use(inboxPages({ store, authenticator, tabs: () => [] }));
   });
 
@@ -49,6 +50,22 @@ describe('demo inbox', () => {
     assert.deepEqual(asDefault.body.deliveries.map((d: { event_type: string }) => d.event_type), ['USER_LOGIN']);
     const asAcme = await request(app).get('/inbox/deliveries').set('authorization', 'Bearer token-acme').expect(200);
     assert.deepEqual(asAcme.body.deliveries.map((d: { event_type: string }) => d.event_type), ['USER_CREATED']);
+  });
+
+  it('shows a request that did not verify to the inbox owner only, whatever tenant its body names', async () => {
+    store.add({ ...entry('acme', 'USER_DELETED'), verified: false, tenant_id: null });
+    const asAcme = await request(app).get('/inbox/deliveries').set('authorization', 'Bearer token-acme').expect(200);
+    assert.deepEqual(asAcme.body.deliveries, []);
+    const asOwner = await request(app).get('/inbox/deliveries').set('authorization', 'Bearer token-default').expect(200);
+    assert.deepEqual(asOwner.body.deliveries.map((d: { verified: boolean }) => d.verified), [false]);
+  });
+
+  it('does not let an unsigned request name the tenant whose inbox it lands in', async () => {
+    await request(app).post('/inbox/receive').set('content-type', 'application/json').set('webhook-id', 'msg_forged')
+      .set('webhook-timestamp', String(Math.floor(Date.now() / 1000))).set('webhook-signature', 'v1,AAAA')
+      .send('{"event_type":"USER_DELETED","current_context":{"tenant_id":"acme"}}').expect(401);
+    assert.deepEqual(store.list('acme'), []);
+    assert.deepEqual(store.list('default').map((e) => [e.message_id, e.verified]), [['msg_forged', false]]);
   });
 
   it("clears only the caller's tenant", async () => {

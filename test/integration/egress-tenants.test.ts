@@ -110,6 +110,11 @@ describe('egress per tenant', function () {
     );
     const [logged] = await p.store.listAttempts('globex', result.delivery_id);
     assert.deepEqual([logged.outcome, logged.errorMessage], ['dns', 'Could not resolve internal.test to an allowed address']);
+    // Nor how long it took: a refused answer is cached, a missing name asked again each time.
+    const { webhook: missing } = await create(p, 'globex', 'http://missing.test/hook');
+    const unresolved = await p.deliveries.sendTest(missing.id, ctx(p, 'globex'));
+    assert.deepEqual([unresolved.outcome, unresolved.error], ['dns', 'Could not resolve missing.test to an allowed address']);
+    assert.deepEqual([result.duration_ms, logged.durationMs, unresolved.duration_ms], [0, 0, 0]);
     assert.ok(!/10\.0\.0\.5|private/.test(JSON.stringify([result, logged])), 'nothing says where the name points');
     const told = warnings.find((w) => w.fields?.hostname === 'internal.test');
     assert.deepEqual(told?.fields, { tenantId: 'globex', hostname: 'internal.test', address: '10.0.0.5', range: 'private (10.0.0.0/8)' });

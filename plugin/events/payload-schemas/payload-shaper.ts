@@ -23,6 +23,7 @@ import { ValidationError } from '../../errors.js';
 import type { Logger } from '../../options.js';
 import type { EventCatalogue } from '../catalogue.js';
 import type { CurrentContext } from '../envelope.js';
+import { plainArray } from '../plain-array.js';
 import { scrubEventData } from '../sensitive-data.js';
 import type { UserMapper } from '../user-mapper.js';
 import { credentialKindOf } from './credential-values.js';
@@ -144,7 +145,7 @@ export class PayloadShaper {
     if (Array.isArray(value)) {
       const items = schema.items;
       if (!items) return [];
-      return value.map((item) => this.#shape(item, items, `${path}[]`, walk)).filter((item) => item !== DROPPED);
+      return plainArray(value, (item) => this.#shape(item, items, `${path}[]`, walk), DROPPED);
     }
     if (actual === 'object') return this.#shapeObject(value as Record<string, unknown>, schema, path, walk);
     return value;
@@ -193,8 +194,10 @@ export class PayloadShaper {
     }
     if (input !== null && typeof input === 'object' && !Array.isArray(input) && !isPlainObject(input)) {
       const json = (input as { toJSON?: () => unknown }).toJSON;
-      if (typeof json === 'function') return this.#toJsonValue(json.call(input), schema);
-      return { ...input };
+      if (typeof json !== 'function') return { ...input };
+      // One toJSON only: one that returns itself or a new instance of its class would recurse for ever.
+      const plain = json.call(input);
+      return plain !== null && typeof plain === 'object' && !Array.isArray(plain) && !isPlainObject(plain) ? { ...plain } : plain;
     }
     return input;
   }

@@ -78,13 +78,48 @@ export class ResultWriter<T extends PendingResult> {
     }, delay);
   }
 
+  /** What the last successful write wrote (all of its results, unless one was set apart). */
+  private lastWritten: T[] = [];
+
+  /**
+   * Writes the batch in one round trip. After two failures in a row it writes each result on
+   * its own instead: a result the store refuses whatever the connection (one PostgreSQL cannot
+   * store) would otherwise hold back every other result of its batch until their leases ran
+   * out, and all those deliveries would be sent again. Results that still fail alone are kept
+   * (and given up with their leases, as always); the rest are written.
+   */
+  private async completeAll(results: T[]): Promise<void> {
+    if (this.failures < 2 || results.length < 2) {
+      await this.deps.store.completeAttempts(results.map((r) => r.completion));
+      this.lastWritten = results;
+      return;
+    }
+    const written: T[] = [];
+    const refused: T[] = [];
+    let lastError: unknown;
+    for (const result of results) {
+      try {
+        await this.deps.store.completeAttempts([result.completion]);
+        written.push(result);
+      } catch (error) {
+        refused.push(result);
+        lastError = error;
+      }
+    }
+    this.lastWritten = written;
+    if (refused.length === 0) return;
+    if (written.length > 0) void this.deps.afterWrite(written).catch(() => undefined);
+    results.splice(0, results.length, ...refused);
+    throw lastError;
+  }
+
   private async write(): Promise<void> {
     const results = this.results;
     const releases = this.releases;
     this.results = [];
     this.releases = [];
     try {
-      await this.deps.store.completeAttempts(results.map((r) => r.completion));
+      await this.completeAll(results);
       await this.deps.store.releaseDeliveries(releases);
       if (this.failures > 0) this.deps.logger.info('Writing delivery results works again', { count: results.length });
       this.failures = 0;
@@ -103,7 +138,7 @@ export class ResultWriter<T extends PendingResult> {
       return;
     }
     try {
-      await this.deps.afterWrite(results);
+      await this.deps.afterWrite(this.lastWritten);
     } catch (error) {
       this.deps.logger.error('Updating webhook health failed', { error: String(error) });
     }

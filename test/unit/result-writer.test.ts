@@ -42,6 +42,25 @@ const until = async (check: () => boolean) => {
 };
 
 describe('result writer', () => {
+  it('writes the rest of a batch that one result the store always refuses would hold back', async () => {
+    const written: string[] = [];
+    const store = {
+      async completeAttempts(completions: readonly AttemptCompletion[]) {
+        if (completions.some((c) => c.attempt.deliveryId === 'msg_poison')) throw new Error('unsupported Unicode escape sequence');
+        written.push(...completions.map((c) => c.attempt.deliveryId));
+      },
+      async releaseDeliveries() {},
+    } as unknown as WebhookStore;
+    let now = 0;
+    const { w } = writer(store, () => new Date(now));
+    for (const id of ['msg_a', 'msg_poison', 'msg_b']) w.add(result(id, new Date(60_000)));
+    await until(() => written.length === 2);
+    assert.deepEqual(written.sort(), ['msg_a', 'msg_b']);
+    now = 61_000; // the refused one's lease ends: it is given up, not retried for ever
+    await until(() => !w.busy);
+    assert.equal(w.busy, false);
+  });
+
   it('keeps results whose write failed and writes them on a later try, with releases', async () => {
     const { store, written, released } = flakyStore(2);
     const { w } = writer(store, () => new Date(0));

@@ -31,6 +31,7 @@ import { createTenantAgents } from '../plugin/security/egress/tenant-agents.js';
 import { HttpSender } from '../plugin/delivery/http-sender.js';
 import { cpuSplit, describeCpu, fmt, machineCpu, now, percentile, postgresCpuSeconds, machineTable, sleep, waitForQuiet, withTimeout, type CpuSnapshot, type CpuSplit, type Machine } from './measure.js';
 import { ReceiverProcess } from './receiver.js';
+import { measurePayloadShaping, type ShapingResult } from './payload-shaping.js';
 
 const envInt = (name: string, fallback: number) => {
   const value = Number(process.env[name]);
@@ -593,7 +594,7 @@ const cpuCell = (c: CpuSplit) =>
 const CPU_HEADER = 'CPU cores: plugin process / receiver / PostgreSQL / other load';
 
 function report(machine: Machine, envelopeBytes: number, got: LoopResult[], drainResult: DrainResult, steadyResults: SteadyResult[],
-  burstResult: BurstResult, webOnly: HookOnlyResult, floor: FloorResult): { console: string; markdown: string } {
+  burstResult: BurstResult, webOnly: HookOnlyResult, floor: FloorResult, shaping: ShapingResult): { console: string; markdown: string } {
   const ceiling = got[0].perSecond;
   const senderAlone = got[1]?.perSecond ?? Number.NaN;
   const ratio = drainResult.deliveriesPerSecond / ceiling;
@@ -624,6 +625,8 @@ function report(machine: Machine, envelopeBytes: number, got: LoopResult[], drai
     `${fmt(webOnly.hookP50, 2)} / ${fmt(webOnly.hookP99, 2)} ms`, '—', '', other(webOnly.cpu)]);
   rows.push([`   (for reference) bare pg.Pool, a cold hook's two round trips (SELECT + INSERT commit) @ ${floor.rate}/s, p50 / p99`,
     `${fmt(floor.pairP50, 2)} / ${fmt(floor.pairP99, 2)} ms`, '—', '', other(floor.cpu)]);
+  rows.push(['5. Payload schema shaping of one USER_LOGIN (CPU only): serialised event without / with shaping',
+    `${fmt(shaping.baselineUs, 1)} / ${fmt(shaping.shapedUs, 1)} µs`, '—', '', '']);
 
   const table = (header: string[], body: string[][]) =>
     [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...body.map((r) => `| ${r.join(' | ')} |`)].join('\n');
@@ -805,13 +808,15 @@ async function main(): Promise<void> {
   await stopPlugin(plugin);
   const webOnly = await hookOnly(ctx, 300, 5);
   const floor = await postgresFloor(ctx, latencyDb, 300, 5);
+  log('payload shaping: 200,000 USER_LOGIN events without and with schema shaping');
+  const shaping = measurePayloadShaping();
 
   const machine: Machine = {
     cpu: (cpus[0]?.model ?? 'unknown').trim(), cores: cpus.length, memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
     os: `${os.type()} ${os.release()} (${os.arch()})`, node: process.version, postgres: postgresVersion.split(' on ')[0],
     date: new Date().toISOString(), loadAverage,
   };
-  const out = report(machine, Buffer.byteLength(sample.body), gotResults, drainResult, steadyResults, burstResult, webOnly, floor);
+  const out = report(machine, Buffer.byteLength(sample.body), gotResults, drainResult, steadyResults, burstResult, webOnly, floor, shaping);
   process.stdout.write(out.console + '\n');
   const file = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
   writeFileSync(file, out.markdown);

@@ -33,7 +33,6 @@ export type ManagementContext = NormalizedContext;
 /** A create whose scheme is HMAC (the default): its answer carries the secret. */
 type HmacWebhookInput = Partial<Omit<WebhookInput, 'signature_scheme'>> & { signature_scheme?: 'hmac-sha256'; [field: string]: unknown };
 
-
 /**
  * Webhook management: validation, secrets sealed at rest, and an audit event for every change
  * (WEBHOOK_CREATED / _UPDATED / _DELETED, never carrying a secret) that other webhooks can

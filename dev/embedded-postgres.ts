@@ -36,6 +36,8 @@ export interface EmbeddedPostgresOptions {
   recoverOrphan?: boolean;
   /** As root, create the `postgres` OS user initdb runs as when it does not exist. Default false. */
   createPostgresUser?: boolean;
+  /** Server settings, as `-c name=value` pairs would give them, e.g. `{ fsync: 'off' }`. Default none. */
+  settings?: Record<string, string>;
 }
 
 export async function freePort(): Promise<number> {
@@ -133,6 +135,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
     createPostgresUser: options.createPostgresUser ?? false,
     onLog: remember,
     onError: remember,
+    postgresFlags: Object.entries(options.settings ?? {}).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
   });
   try {
     if (!existsSync(join(databaseDir, 'PG_VERSION'))) await server.initialise();

@@ -56,7 +56,12 @@ export interface HostAppOptions {
   /** Base URL for links in mails. */
   publicUrl: () => string;
   /** The demo inbox; leave out for a host without one. */
-  inbox?: { store: InboxStore; secrets: () => InboxSecret[] };
+  inbox?: {
+    store: InboxStore;
+    secrets: () => InboxSecret[];
+    /** Mounted before each plugin's admin API: learns the secrets it shows for webhooks at the inbox (InboxKeyring). */
+    watchAdminApi?: express.RequestHandler;
+  };
   defaultTenant?: string;
   clock?: () => Date;
 }
@@ -210,6 +215,7 @@ export async function createHostApp(options: HostAppOptions): Promise<HostApp> {
   for (const plugin of plugins) {
     const mount = plugin.manifest.mount?.adminApi;
     if (!mount || !plugin.createAdminRouter) continue;
+    if (options.inbox?.watchAdminApi) app.use(mount, options.inbox.watchAdminApi);
     app.use(mount, plugin.createAdminRouter(plugin.instance, {
       authenticate: authenticateAdmin(authenticator),
       // The API token is the only principal a bearer header can make; a session user is never exempt from CSRF.

@@ -14,6 +14,7 @@ import { acquireInstanceLock } from './demo/instance-lock.js';
 import { DEMO_ADMIN_USERNAME, inboxSecrets, seedDirectory, seedInboxWebhook } from './demo/seed.js';
 import { createHostApp } from './host-app.js';
 import { consoleLogger } from './host-logger.js';
+import { InboxKeyring } from './inbox/inbox-keyring.js';
 import { InboxStore } from './inbox/inbox-store.js';
 import { logMailer } from './mail/mailer.js';
 
@@ -49,9 +50,9 @@ async function main(): Promise<void> {
     logger.info(`webhook egress allow-list from WEBHOOKS_EGRESS_ALLOW: ${config.egressAllow.length ? config.egressAllow.join(', ') : '(none: private targets blocked)'}`);
   }
 
-  let inbox: { webhookId: string; secret: string } | null = null;
   let publicUrl = `http://${config.host}:${config.port}`;
   const inboxStore = new InboxStore({ file: join(config.dataDir, 'inbox.jsonl') });
+  const inboxKeyring = new InboxKeyring(() => `${publicUrl}/inbox/receive`);
   const encryptionKeys = config.encryptionKey ? [{ id: 'env', key: config.encryptionKey }, ...state.encryptionKeys] : state.encryptionKeys;
   const host = await createHostApp({
     users: db.users,
@@ -68,7 +69,7 @@ async function main(): Promise<void> {
     logger,
     pluginLogger: consoleLogger('webhooks'),
     publicUrl: () => publicUrl,
-    inbox: { store: inboxStore, secrets: () => inboxSecrets(inbox) },
+    inbox: { store: inboxStore, secrets: () => inboxKeyring.secrets(), watchAdminApi: inboxKeyring.watchAdminApi() },
   });
   await seedDirectory(db.users, config.adminPassword, logger);
 
@@ -76,7 +77,7 @@ async function main(): Promise<void> {
   await once(server, 'listening');
   publicUrl = `http://${config.host}:${(server.address() as AddressInfo).port}`;
   await seedInboxWebhook(host.webhooks, `${publicUrl}/inbox/receive`, state.inboxes?.[db.key], logger, (seeded) => {
-    inbox = seeded;
+    inboxKeyring.learn(seeded.webhookId, inboxSecrets(seeded)[0]!.label, seeded.secret);
     state.inboxes = { ...state.inboxes, [db.key]: seeded };
     saveDemoState(config.dataDir, state);
   });

@@ -20,6 +20,7 @@ import type { EgressPolicy } from './security/egress/egress-allow-list.js';
 import { createHostResolver } from './security/egress/host-resolver.js';
 import { createTenantAgents } from './security/egress/tenant-agents.js';
 import { SecretBox } from './security/secret-box.js';
+import { walkSecrets, type ReencryptOptions, type SecretKeyReport } from './security/secret-rekey.js';
 import { createStore } from './store/create-store.js';
 import type { WebhookStore } from './store/store-port.js';
 import { WebhookService } from './webhooks/webhook-service.js';
@@ -44,6 +45,12 @@ export interface WebhooksPlugin {
   instrumentPassport(passport: PassportLike, options?: PassportInstrumentationOptions): void;
   /** Creates tables/indexes and starts the delivery worker (unless `runWorker: false`). */
   start(): Promise<void>;
+  /**
+   * Re-seals every stored secret (all tenants) sealed under an older configured key with the
+   * first key of `encryptionKeys`; skips current ones, so a rerun resumes where an interrupted
+   * one stopped. Unreadable ones are counted and listed, never touched. Call after `start()`.
+   */
+  reencryptSecrets(options?: ReencryptOptions): Promise<SecretKeyReport>;
   /** Stops taking work, finishes in-flight deliveries, records them, and releases what it opened. */
   stop(): Promise<void>;
   /** Normalises a hook context (tenant, request, actor) the way hooks do; for the admin router. */
@@ -143,11 +150,16 @@ export function createWebhooksPlugin(input: WebhooksPluginOptions): WebhooksPlug
     async start() {
       if (state !== 'new') throw new Error(`start() called on a ${state} plugin`);
       await store.init();
+      await warnAboutSecretKeys(store, box, logger);
       if (options.runWorker) {
         worker = new DeliveryWorker({ store, pump, options: delivery, logger, faultLog, clock, name: owner });
         await worker.start();
       }
       state = 'started';
+    },
+    async reencryptSecrets(reencryptOptions) {
+      if (state !== 'started') throw new Error(`reencryptSecrets() needs a started plugin (this one is ${state})`);
+      return walkSecrets(store, box, true, reencryptOptions);
     },
     async stop() {
       if (state === 'stopped') return;
@@ -177,6 +189,28 @@ export function createWebhooksPlugin(input: WebhooksPluginOptions): WebhooksPlug
       await step('the store to close', STOP_STEP_LIMIT_MS, () => store.close());
     },
   };
+}
+
+/**
+ * One warning when stored secrets do not match the configured keys (a restart with another
+ * key used to surface only as failing reads and deliveries). Never fails start: the webhooks
+ * that can be read keep working, and the others show what to do.
+ */
+async function warnAboutSecretKeys(store: WebhookStore, box: SecretBox, logger: Logger): Promise<void> {
+  try {
+    const report = await walkSecrets(store, box, false);
+    if (report.unreadable === 0 && report.older === 0) return;
+    logger.warn(`Stored webhook secrets do not match the configured encryption keys: ${report.unreadable} cannot be decrypted `
+      + `with any configured key (restore the key they name in encryptionKeys, or rotate each one's secret), ${report.older} are `
+      + `sealed under an older key (run \`npm run rekey\` to re-encrypt them under "${report.activeKeyId}")`, {
+      unreadable: report.unreadable,
+      older: report.older,
+      activeKeyId: report.activeKeyId,
+      unreadableKeyIds: [...new Set(report.unreadableWebhooks.map((w) => w.keyId))],
+    });
+  } catch (error) {
+    logger.warn('Could not check stored webhook secrets against the configured encryption keys', { error: String(error) });
+  }
 }
 
 function buildCatalogue(custom: CustomEventTypeInput[]): EventCatalogue {

@@ -8,6 +8,7 @@ import { DEFAULT_RETRY_POLICY } from './delivery/retry-policy.js';
 import { assertValidEgressPolicy, InvalidAllowListEntryError } from './security/egress/egress-allow-list.js';
 import { TENANT_ID_SCHEMA } from './host/hook-context.js';
 import { joiDetails } from './validation-details.js';
+import { adaptLogger, LOGGER_STYLES, type LoggerStyle } from './plugin-logger.js';
 
 /** Where the plugin keeps its data. Exactly one of these. */
 export type StorageOptions =
@@ -119,13 +120,22 @@ export interface WebhooksPluginOptions {
   hookTimeoutMs?: number;
   delivery?: Partial<DeliveryOptions>;
   egress?: Partial<EgressOptions>;
-  /** Default: warnings and errors to the console. */
+  /**
+   * Where the plugin logs: an object with `info`, `warn` and `error`. A pino logger can be passed
+   * as it is (see `loggerStyle`). Default: warnings and errors to the console.
+   */
   logger?: Logger;
+  /**
+   * How `logger` takes its arguments: `'message-first'` (`warn(message, fields)`), `'fields-first'`
+   * (`warn(fields, message)`, pino's and bunyan's order) or `'auto'`: fields-first for a pino logger
+   * (recognised by `levels.values`, `bindings()` and `child()`), message-first otherwise. Default `'auto'`.
+   */
+  loggerStyle?: LoggerStyle;
   /** Source of "now"; tests pass a fake. Default `() => new Date()`. */
   clock?: () => Date;
 }
 
-export interface ResolvedOptions extends Required<Omit<WebhooksPluginOptions, 'userMapper' | 'workerName' | 'delivery' | 'egress'>> {
+export interface ResolvedOptions extends Required<Omit<WebhooksPluginOptions, 'userMapper' | 'workerName' | 'delivery' | 'egress' | 'loggerStyle'>> {
   userMapper?: WebhooksPluginOptions['userMapper'];
   workerName?: string;
   delivery: DeliveryOptions;
@@ -233,6 +243,7 @@ const schema = Joi.object({
       .message('{{#label}} must be an IP address, optionally with a port (e.g. "10.0.0.2" or "127.0.0.1:5353")')).max(10).default([]),
   }).default({}),
   logger: Joi.object({ info: Joi.function().required(), warn: Joi.function().required(), error: Joi.function().required() }).unknown(true),
+  loggerStyle: Joi.string().valid(...LOGGER_STYLES).default('auto'),
   clock: Joi.function().arity(0),
 });
 
@@ -272,11 +283,13 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     if (!(error instanceof InvalidAllowListEntryError)) throw error;
     throw new InvalidOptionsError(`Invalid webhooks plugin options: ${error.message}`, [{ path: error.path, message: error.message }]);
   }
+  const { loggerStyle, ...resolved } = value;
   return {
-    ...value,
+    ...resolved,
     delivery,
     egress,
-    logger: value.logger ?? consoleLogger,
+    // The host's own object, not joi's copy of it: a logger's state may live where a copy misses it.
+    logger: value.logger ? adaptLogger((input as { logger: Logger }).logger, loggerStyle) : consoleLogger,
     clock: value.clock ?? (() => new Date()),
   };
 }

@@ -27,7 +27,7 @@ export type { WebhookHealth };
 export type Webhook = WebhookView & { health?: WebhookHealth };
 
 /** `hmac-sha256` (`v1` signatures, a shared secret) or `ed25519` (`v1a`, a public key). */
-export type SignatureScheme = WebhookView['signature_scheme'];
+export type SignatureScheme = NonNullable<WebhookView['signature_scheme']>;
 
 /** A create's answer: an HMAC webhook's carries its `whsec_` secret, once; an Ed25519 one's none. */
 export type CreatedWebhook = Webhook & { secret?: string };

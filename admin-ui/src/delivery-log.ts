@@ -5,6 +5,7 @@ import type { Delivery, DeliveryStatus, EventType, Webhook } from './api-types.j
 import './delivery-detail.js';
 import type { WebhookDeliveryDetail } from './delivery-detail.js';
 import { formatDateTime, formatDuration, formatRelative, outcomeLabel, statusLabel, toDatetimeLocal } from './format.js';
+import { resendResult } from './resend-result.js';
 import { announce } from './status-events.js';
 import { base, tokens } from './styles.js';
 
@@ -209,8 +210,10 @@ export class WebhookDeliveryLog extends LitElement {
         this.deliveries = this.deliveries.map((d) => (d.id === deliveryId ? row : d));
         if (this.detail?.isOpen && this.detail.delivery?.id === deliveryId) void this.detail.load(deliveryId);
         if (fresh.status !== 'pending' || fresh.attempt_count > attemptsBefore) {
-          if (announceResult) announce(this, `Resent delivery ${statusLabel(fresh.status).toLowerCase()}${fresh.last_status_code ? ` (HTTP ${fresh.last_status_code})` : ''}.`,
-            fresh.status === 'failed' ? 'error' : 'success');
+          if (announceResult) {
+            const { message, tone } = resendResult(fresh);
+            announce(this, message, tone);
+          }
           return;
         }
       }

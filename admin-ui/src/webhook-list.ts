@@ -39,6 +39,7 @@ export class WebhookList extends LitElement {
     dt .window { text-transform: none; letter-spacing: 0; font-weight: 400; }
     .nowrap { white-space: nowrap; }
     .reason { font-size: 0.875rem; }
+    .unreadable { display: grid; gap: 0.25rem; font-size: 0.9rem; }
     .waiting { display: flex; flex-wrap: wrap; align-items: center; justify-content: space-between; gap: 0.5rem 1rem; font-size: 0.9rem; }
     .test { font-size: 0.9rem; display: grid; gap: 0.25rem; }
     .test pre { max-height: 6rem; }
@@ -108,6 +109,7 @@ export class WebhookList extends LitElement {
         ${w.description ? html`<p class="desc">${w.description}</p>` : nothing}
         ${!w.enabled && w.status.reason ? html`<p class="notice warning reason">Disabled${w.status.disabled_at ? ` ${formatRelative(w.status.disabled_at)}` : ''}: ${w.status.reason}</p>` : nothing}
         ${w.enabled && w.status.failing_since ? html`<p class="notice warning reason">Deliveries have been failing since ${formatDateTime(w.status.failing_since)}.</p>` : nothing}
+        ${this.renderUnreadable(w)}
         ${this.renderWaiting(w, busy)}
         <dl>
           <div class="wide"><dt>URL</dt><dd class="url">${w.url}</dd></div>
@@ -119,7 +121,9 @@ export class WebhookList extends LitElement {
           ${w.rate_limit_per_second !== null && w.rate_limit_per_second !== undefined
             ? html`<div><dt>Rate limit</dt><dd>${w.rate_limit_per_second} requests/s <span class="muted small nowrap">per worker process</span></dd></div>` : nothing}
           <div><dt>Receiver authentication</dt><dd class="small">${this.authSummary(w)}</dd></div>
-          ${w.public_key
+          ${w.secrets_readable === false
+            ? html`<div><dt>Signature</dt><dd class="small muted">Unknown: its secrets cannot be decrypted</dd></div>`
+            : w.public_key
             ? html`<div class="wide" data-public-key><dt>Signature</dt><dd>
                 <span class="small">Ed25519 (<code>v1a</code>): receivers verify with this public key</span>
                 <webhook-public-key .value=${w.public_key} subject=${w.name} hide-label></webhook-public-key></dd></div>`
@@ -138,6 +142,22 @@ export class WebhookList extends LitElement {
   }
 
   /**
+   * Stored secrets sealed under an encryption key the server no longer has: nothing can be
+   * signed or authenticated, so its deliveries fail. The server says which key; the two ways out
+   * are the server's (restore the key) or the operator's (rotate, then re-enter credentials).
+   */
+  private renderUnreadable(w: Webhook) {
+    if (w.secrets_readable !== false) return nothing;
+    return html`
+      <div class="notice error unreadable" data-secrets-unreadable>
+        <strong>Its secrets cannot be read, so deliveries to it fail.</strong>
+        ${w.secret_error ? html`<span>${w.secret_error}</span>` : nothing}
+        <span>Ask the server operator to restore the missing encryption key, or choose <em>Rotate secret</em>: it makes a new
+          signing secret and clears the receiver credentials, which you then enter again with <em>Edit</em>.</span>
+      </div>`;
+  }
+
+  /**
    * A disabled webhook keeps its pending deliveries and sends them when it is enabled again
    * (disabled means paused); the operator may discard them instead.
    */
@@ -153,6 +173,7 @@ export class WebhookList extends LitElement {
   }
 
   private authSummary(w: Webhook): string {
+    if (w.secrets_readable === false) return 'Unknown (secrets cannot be read)';
     const parts = ['Signed'];
     if (w.api_key) parts.push(`API key in ${w.api_key.header}`);
     if (w.authorization) parts.push('Authorization header');

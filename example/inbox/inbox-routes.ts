@@ -95,7 +95,7 @@ export function inboxPages(deps: { store: InboxStore; authenticator: passport.Au
     }
     sendPage(res, { title: 'Webhook inbox', principal: req.user as Principal, tabs: deps.tabs(), scripts: ['/inbox/inbox.js'] }, html`
       <p>Deliveries to <code>POST /inbox/receive</code> on this server, newest first, as they arrive.
-        Each signature is checked with the <code>standardwebhooks</code> package against the demo webhook's secret.</p>
+        Each signature is checked with the <code>standardwebhooks</code> package against the secrets of this server's webhooks at this URL (learned when the admin API shows them: on create, rotation, or a PATCH to HMAC).</p>
       <p><span id="status" class="muted">connecting…</span> <button type="button" id="clear">Clear</button></p>
       <table class="list" id="deliveries">
         <thead><tr><th>#</th><th>Received</th><th>Event</th><th>Signature</th><th>Tenant</th><th>Message id</th><th>Body</th></tr></thead>

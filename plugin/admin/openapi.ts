@@ -114,7 +114,7 @@ export function buildOpenApiDocument(catalogue: EventCatalogue = new EventCatalo
           type: 'object',
           required: [
             'id', 'name', 'description', 'url', 'events', 'notification_type', 'api_key', 'authorization', 'headers', 'enabled',
-            'rate_limit_per_second', 'signature_scheme', 'public_key', 'status', 'created_at', 'updated_at',
+            'rate_limit_per_second', 'signature_scheme', 'public_key', 'status', 'created_at', 'updated_at', 'secrets_readable', 'secret_error',
           ],
           properties: {
             id: { type: 'string' }, name: { type: 'string' }, description: { type: 'string' }, url: { type: 'string' },
@@ -122,9 +122,18 @@ export function buildOpenApiDocument(catalogue: EventCatalogue = new EventCatalo
             api_key: { type: ['object', 'null'], properties: { header: { type: 'string' }, value: secretMasked } },
             authorization: { oneOf: [secretMasked, { type: 'null' }] },
             headers: { type: 'object', additionalProperties: secretMasked },
-            signature_scheme: { type: 'string', enum: SIGNATURE_SCHEMES },
+            signature_scheme: { type: ['string', 'null'], enum: [...SIGNATURE_SCHEMES, null], description: 'Null while `secrets_readable` is false' },
             public_key: publicKey,
             enabled: { type: 'boolean' },
+            secrets_readable: {
+              type: 'boolean',
+              description: 'False when the stored secrets cannot be decrypted with the configured encryption keys (sealed under a key that was '
+                + 'removed): `api_key`, `authorization`, `headers`, `signature_scheme` and `public_key` then show as null/empty and deliveries fail. '
+                + 'Restore the key in `encryptionKeys`, or rotate the secret (a fresh hmac-sha256 key; the credentials are cleared) and re-enter '
+                + 'the credentials. Until then a PATCH that sets a credential or `signature_scheme`, or moves the URL to another origin, answers '
+                + '409 `secret_unreadable`; other fields, delete and rotate work.',
+            },
+            secret_error: { type: ['string', 'null'], description: 'Why the secrets cannot be read (naming the key id they were sealed with) and what to do; null when they can' },
             rate_limit_per_second: { type: ['integer', 'null'], minimum: 1, maximum: 10_000, description: RATE_LIMIT_HELP },
             status: {
               type: 'object',

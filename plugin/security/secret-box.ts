@@ -57,4 +57,20 @@ export class SecretBox {
   needsReencryption(sealed: string): boolean {
     return sealed.split('.')[1] !== this.activeKeyId;
   }
+
+  /** The id of the key that encrypts (the first configured). */
+  get activeKey(): string {
+    return this.activeKeyId;
+  }
+
+  /** Whether a key with this id is configured. */
+  hasKey(keyId: string): boolean {
+    return this.keys.has(keyId);
+  }
+}
+
+/** The key id a sealed value names (it is stored in clear beside the ciphertext); null when the format is unknown. */
+export function sealedKeyId(sealed: string): string | null {
+  const [format, keyId] = sealed.split('.');
+  return format === FORMAT && keyId ? keyId : null;
 }

@@ -203,6 +203,12 @@ export interface WebhookStore {
   /** Oldest first. */
   listWebhooks(tenantId: string): Promise<WebhookRecord[]>;
   listEnabledWebhooks(tenantId: string): Promise<WebhookRecord[]>;
+  /**
+   * One page of every webhook of every tenant, by id ascending, ids strictly after `afterId`
+   * (null: from the start). For maintenance walks (re-encrypting secrets): a walk resumes from
+   * the last id it saw, and webhooks created meanwhile are not skipped if their ids sort later.
+   */
+  listAllWebhooks(afterId: string | null, limit: number): Promise<WebhookRecord[]>;
   /** Several webhooks by id across tenants (the worker resolves a batch's targets in one call). */
   findWebhooksByIds(ids: readonly string[]): Promise<WebhookRecord[]>;
   /**

@@ -29,9 +29,12 @@ export function maskUrlForAudit(url: string): string {
  * masked (the audit trail must not become a way to read secrets), and the URL masked.
  */
 export function toAuditWebhook(webhook: WebhookView): Record<string, unknown> {
-  const { api_key: apiKey, authorization, headers, url, ...rest } = webhook;
+  // secrets_readable / secret_error are an operator's repair notice, not part of the audit
+  // payload schema; a scheme nobody can read is left out rather than sent as null.
+  const { api_key: apiKey, authorization, headers, url, secrets_readable: _readable, secret_error: _error, signature_scheme: scheme, ...rest } = webhook;
   return {
     ...rest,
+    ...(scheme !== null ? { signature_scheme: scheme } : {}),
     url: maskUrlForAudit(url),
     api_key_header: apiKey?.header ?? null,
     has_authorization: authorization !== null,

@@ -1,4 +1,5 @@
-import type { SecretBox } from '../security/secret-box.js';
+import { WebhooksError } from '../errors.js';
+import { sealedKeyId, type SecretBox } from '../security/secret-box.js';
 import {
   DEFAULT_SIGNATURE_SCHEME, SECRET_KEY_PREFIX, generateSigningKey, publicKeyOf, type SignatureScheme,
 } from '../security/signing-keys.js';
@@ -36,6 +37,42 @@ export function sealSecrets(box: SecretBox, webhookId: string, secrets: WebhookS
 export function openSecrets(box: SecretBox, webhookId: string, sealed: string): WebhookSecrets {
   const stored = JSON.parse(box.decrypt(sealed, webhookId)) as Omit<WebhookSecrets, 'scheme'> & { scheme?: SignatureScheme };
   return { ...stored, scheme: stored.scheme ?? DEFAULT_SIGNATURE_SCHEME };
+}
+
+/** What opening a webhook's secrets gave: the secrets, or why they cannot be read (an operator-facing sentence). */
+export type OpenedSecrets = { secrets: WebhookSecrets; error: null } | { secrets: null; error: string };
+
+/**
+ * Opens the secrets, or says why they cannot be read and what to do, without throwing: one
+ * webhook sealed under a key that is no longer configured must not fail a whole list.
+ */
+export function tryOpenSecrets(box: SecretBox, webhookId: string, sealed: string): OpenedSecrets {
+  try {
+    return { secrets: openSecrets(box, webhookId, sealed), error: null };
+  } catch {
+    return { secrets: null, error: unreadableSecretsMessage(box, sealed) };
+  }
+}
+
+const REMEDY = 'rotate its secret (which replaces the signing key and clears the receiver credentials) and re-enter the credentials';
+
+/** Why a sealed value does not open with `box`, and the two ways out. */
+export function unreadableSecretsMessage(box: SecretBox, sealed: string): string {
+  const keyId = sealedKeyId(sealed);
+  if (keyId === null) return `Its stored secrets are in an unknown format: ${REMEDY}.`;
+  if (!box.hasKey(keyId)) {
+    return `Its stored secrets were encrypted with key "${keyId}", which is not in encryptionKeys: add that key back to `
+      + `encryptionKeys (after the new one), or ${REMEDY}.`;
+  }
+  return `Its stored secrets do not decrypt with the configured key "${keyId}" (the key under that id changed, or the stored value `
+    + `is damaged): configure the original key under that id, or ${REMEDY}.`;
+}
+
+/** A change that needs the stored secrets of a webhook whose secrets cannot be read (409). */
+export class SecretsUnreadableError extends WebhooksError {
+  constructor(reason: string) {
+    super('secret_unreadable', `This change needs the webhook's stored secrets, which cannot be read. ${reason}`, { status: 409 });
+  }
 }
 
 function isActive(key: { expiresAt: string | null }, now: Date): boolean {

@@ -11,7 +11,9 @@ import type { WebhookPatch, WebhookRecord, WebhookStore } from '../store/store-p
 import { toAuditWebhook } from './audit-view.js';
 import { applyCredentialUpdate, originChanged } from './credential-origin.js';
 import { DEFAULT_API_KEY_HEADER, validateWebhookInput, type WebhookInput, type WebhookUpdate } from './webhook-input.js';
-import { openSecrets, sealSecrets, withNewSigningKey, type WebhookSecrets } from './webhook-secrets.js';
+import {
+  SecretsUnreadableError, sealSecrets, tryOpenSecrets, withNewSigningKey, type WebhookSecrets,
+} from './webhook-secrets.js';
 import { toWebhookView, type RotatedSigningKey, type UpdatedWebhook, type WebhookView } from './webhook-view.js';
 
 export interface WebhookServiceDeps {
@@ -92,7 +94,9 @@ export class WebhookService {
     const value = validateWebhookInput(input, this.deps.catalogue, false);
     if (value.url !== undefined) checkUrlAtSave(value.url, this.deps.egress, ctx.tenantId);
     const current = await this.find(ctx.tenantId, id);
-    const secrets = openSecrets(this.deps.box, id, current.secrets);
+    const opened = tryOpenSecrets(this.deps.box, id, current.secrets);
+    if (opened.secrets === null) return this.updateUnreadable(current, value, opened.error, ctx);
+    const secrets = opened.secrets;
     const now = this.deps.clock();
     const patch: WebhookPatch = { updatedAt: now };
     if (value.name !== undefined) patch.name = value.name;
@@ -100,13 +104,7 @@ export class WebhookService {
     if (value.url !== undefined) patch.url = value.url;
     if (value.events !== undefined) patch.events = value.events;
     if (value.rate_limit_per_second !== undefined) patch.rateLimitPerSecond = value.rate_limit_per_second;
-    if (value.enabled !== undefined && value.enabled !== current.enabled) {
-      patch.enabled = value.enabled;
-      // Re-enabling clears why the plugin disabled it and starts a fresh failure window.
-      patch.disabledReason = null;
-      patch.disabledAt = value.enabled ? null : now;
-      patch.failingSince = null;
-    }
+    applyEnabled(patch, value.enabled, current.enabled, now);
     // Secret values the caller does not send again keep their stored values (see WebhookUpdate):
     // an API key header can be renamed, and one custom header set or removed, without retyping the
     // rest - unless the URL moves to another origin, which clears them (credential-origin.ts).
@@ -137,6 +135,33 @@ export class WebhookService {
     };
   }
 
+  /**
+   * An update of a webhook whose secrets cannot be read: fields outside the sealed blob (name,
+   * description, events, enabled, rate limit, a URL on the same origin) change as usual and the
+   * blob stays as stored, so restoring the key later still opens it. Anything that needs the
+   * stored values - a credential, a scheme switch, a move to another origin (which clears the
+   * credentials and so re-seals) - answers 409 `secret_unreadable`: rotate the secret first.
+   */
+  private async updateUnreadable(current: WebhookRecord, value: WebhookUpdate, reason: string, ctx: ManagementContext): Promise<UpdatedWebhook> {
+    if (value.api_key !== undefined || value.authorization !== undefined || value.headers !== undefined
+      || value.signature_scheme !== undefined || originChanged(current.url, value.url)) {
+      throw new SecretsUnreadableError(reason);
+    }
+    const now = this.deps.clock();
+    const patch: WebhookPatch = { updatedAt: now };
+    if (value.name !== undefined) patch.name = value.name;
+    if (value.description !== undefined) patch.description = value.description;
+    if (value.url !== undefined) patch.url = value.url;
+    if (value.events !== undefined) patch.events = value.events;
+    if (value.rate_limit_per_second !== undefined) patch.rateLimitPerSecond = value.rate_limit_per_second;
+    applyEnabled(patch, value.enabled, current.enabled, now);
+    const updated = await this.write(ctx.tenantId, current.id, patch, current.updatedAt);
+    this.deps.onWebhookChanged(current.id);
+    const webhook = toWebhookView(updated, null, reason);
+    await this.audit('WEBHOOK_UPDATED', webhook, ctx, Object.keys(value));
+    return webhook;
+  }
+
   async delete(id: string, ctx: ManagementContext): Promise<void> {
     const current = await this.find(ctx.tenantId, id);
     const view = this.view(current);
@@ -152,12 +177,20 @@ export class WebhookService {
    */
   async rotateSecret(id: string, ctx: ManagementContext): Promise<RotatedSigningKey> {
     const current = await this.find(ctx.tenantId, id);
-    const secrets = openSecrets(this.deps.box, id, current.secrets);
+    const opened = tryOpenSecrets(this.deps.box, id, current.secrets);
     const now = this.deps.clock();
-    const rotated = withNewSigningKey(secrets, secrets.scheme, now, this.deps.secretOverlapMs);
+    // Unreadable secrets (sealed under a key no longer configured) are replaced, not rotated: a
+    // fresh key of the default scheme signs at once (no old key is known to overlap with) and
+    // the receiver credentials are cleared, to be entered again with an edit.
+    const secrets: WebhookSecrets = opened.secrets
+      ?? { scheme: DEFAULT_SIGNATURE_SCHEME, signing: [], apiKey: null, authorization: null, headers: {} };
+    const rotated = opened.secrets
+      ? withNewSigningKey(secrets, secrets.scheme, now, this.deps.secretOverlapMs)
+      : { ...withNewSigningKey(secrets, secrets.scheme, now, 0), previousExpiresAt: now.toISOString() };
     const updated = await this.write(ctx.tenantId, id, { secrets: sealSecrets(this.deps.box, id, rotated.secrets), updatedAt: now }, current.updatedAt);
     this.deps.onWebhookChanged(id);
-    await this.audit('WEBHOOK_UPDATED', toWebhookView(updated, rotated.secrets), ctx, ['secret']);
+    const changed = opened.secrets ? ['secret'] : ['secret', 'api_key', 'authorization', 'headers'];
+    await this.audit('WEBHOOK_UPDATED', toWebhookView(updated, rotated.secrets), ctx, changed);
     const previous_expires_at = rotated.previousExpiresAt;
     return rotated.secret !== null
       ? { signature_scheme: 'hmac-sha256', secret: rotated.secret, public_key: null, previous_expires_at }
@@ -179,7 +212,8 @@ export class WebhookService {
   }
 
   private view(record: WebhookRecord): WebhookView {
-    return toWebhookView(record, openSecrets(this.deps.box, record.id, record.secrets));
+    const opened = tryOpenSecrets(this.deps.box, record.id, record.secrets);
+    return toWebhookView(record, opened.secrets, opened.error);
   }
 
   private async audit(type: string, webhook: WebhookView, ctx: ManagementContext, changedFields?: string[]): Promise<void> {
@@ -194,4 +228,13 @@ export class WebhookService {
       this.deps.logger.error(`Could not record the ${type} audit event`, { webhookId: webhook.id, error: String(error) });
     }
   }
+}
+
+/** An `enabled` change: re-enabling clears why the plugin disabled it and starts a fresh failure window. */
+function applyEnabled(patch: WebhookPatch, enabled: boolean | undefined, current: boolean, now: Date): void {
+  if (enabled === undefined || enabled === current) return;
+  patch.enabled = enabled;
+  patch.disabledReason = null;
+  patch.disabledAt = enabled ? null : now;
+  patch.failingSince = null;
 }

@@ -19,8 +19,8 @@ export interface WebhookView {
   api_key: { header: string; value: string } | null;
   authorization: string | null;
   headers: Record<string, string>;
-  /** `hmac-sha256` (`v1` signatures) or `ed25519` (`v1a`). */
-  signature_scheme: SignatureScheme;
+  /** `hmac-sha256` (`v1` signatures) or `ed25519` (`v1a`); null while `secrets_readable` is false (the scheme is sealed with them). */
+  signature_scheme: SignatureScheme | null;
   /** The `whpk_` key receivers verify `v1a` signatures with; null for HMAC webhooks. Not secret. */
   public_key: string | null;
   enabled: boolean;
@@ -29,6 +29,15 @@ export interface WebhookView {
   status: { state: 'enabled' | 'disabled'; reason: string | null; disabled_at: string | null; failing_since: string | null };
   created_at: string;
   updated_at: string;
+  /**
+   * False when the stored secrets cannot be decrypted with the configured encryption keys
+   * (sealed under a key that was removed): credentials then show as null/empty and
+   * `secret_error` says what to do. Deliveries to it fail until the key is restored or the
+   * secret is rotated.
+   */
+  secrets_readable: boolean;
+  /** Why the secrets cannot be read and what to do; null when they can. */
+  secret_error: string | null;
 }
 
 /** What an update answers: the webhook, what a change of origin cleared, and a new HMAC secret (shown once). */
@@ -44,7 +53,11 @@ export type RotatedSigningKey =
   | { signature_scheme: 'hmac-sha256'; secret: string; public_key: null; previous_expires_at: string }
   | { signature_scheme: 'ed25519'; secret?: never; public_key: string; previous_expires_at: string };
 
-export function toWebhookView(record: WebhookRecord, secrets: WebhookSecrets): WebhookView {
+/**
+ * The view of a webhook; `secrets` null with `secretError` when they cannot be decrypted, so
+ * the rest of the webhook is still shown.
+ */
+export function toWebhookView(record: WebhookRecord, secrets: WebhookSecrets | null, secretError: string | null = null): WebhookView {
   return {
     id: record.id,
     name: record.name,
@@ -52,11 +65,11 @@ export function toWebhookView(record: WebhookRecord, secrets: WebhookSecrets): W
     url: record.url,
     events: record.events,
     notification_type: record.notificationType,
-    api_key: secrets.apiKey ? { header: secrets.apiKey.header, value: maskSecret(secrets.apiKey.value) } : null,
-    authorization: secrets.authorization ? maskSecret(secrets.authorization) : null,
-    headers: Object.fromEntries(Object.entries(secrets.headers).map(([k, v]) => [k, maskSecret(v)])),
-    signature_scheme: secrets.scheme,
-    public_key: currentPublicKey(secrets),
+    api_key: secrets?.apiKey ? { header: secrets.apiKey.header, value: maskSecret(secrets.apiKey.value) } : null,
+    authorization: secrets?.authorization ? maskSecret(secrets.authorization) : null,
+    headers: secrets ? Object.fromEntries(Object.entries(secrets.headers).map(([k, v]) => [k, maskSecret(v)])) : {},
+    signature_scheme: secrets?.scheme ?? null,
+    public_key: secrets ? currentPublicKey(secrets) : null,
     enabled: record.enabled,
     rate_limit_per_second: record.rateLimitPerSecond,
     status: {
@@ -67,5 +80,7 @@ export function toWebhookView(record: WebhookRecord, secrets: WebhookSecrets): W
     },
     created_at: record.createdAt.toISOString(),
     updated_at: record.updatedAt.toISOString(),
+    secrets_readable: secrets !== null,
+    secret_error: secrets !== null ? null : (secretError ?? 'Its stored secrets cannot be decrypted with the configured encryption keys.'),
   };
 }

@@ -54,6 +54,25 @@ export function storeContract(createStore: () => Promise<WebhookStore>): void {
       assert.deepEqual((await store.findWebhooksByIds([b.id, 'wh_missing'])).map((w) => w.name), ['b']);
     });
 
+    it('pages through every webhook of every tenant by id, resuming after the last id seen', async () => {
+      // Ids chosen so byte order differs from some collations ('B' < 'a' in byte order).
+      const ids = ['wh_a1', 'wh_B2', 'wh_b3', 'wh_c4', 'wh_Z5'];
+      for (const [i, id] of ids.entries()) await store.insertWebhook(webhookRecord({ id, tenantId: i % 2 ? 'tenant-b' : 'tenant-a' }));
+      const expected = [...ids].sort();
+      const seen: string[] = [];
+      let after: string | null = null;
+      for (;;) {
+        const page = await store.listAllWebhooks(after, 2);
+        assert.ok(page.length <= 2);
+        if (page.length === 0) break;
+        seen.push(...page.map((w) => w.id));
+        after = page[page.length - 1].id;
+      }
+      assert.deepEqual(seen, expected);
+      assert.deepEqual(new Set((await store.listAllWebhooks(null, 10)).map((w) => w.tenantId)), new Set(['tenant-a', 'tenant-b']));
+      assert.deepEqual((await store.listAllWebhooks(expected[3], 10)).map((w) => w.id), [expected[4]]);
+    });
+
     it('updates only the fields given', async () => {
       const w = webhookRecord();
       await store.insertWebhook(w);

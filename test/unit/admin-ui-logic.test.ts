@@ -6,6 +6,7 @@ import {
 } from '../../admin-ui/src/event-selection.js';
 import { mapApiErrors } from '../../admin-ui/src/field-errors.js';
 import { NO_DELIVERIES_YET, statsFromHealth } from '../../admin-ui/src/webhook-stats.js';
+import { resendResult } from '../../admin-ui/src/resend-result.js';
 
 const type = (t: string, category: string): EventType => ({ type: t, category, description: `${t} happened`, built_in: true });
 const CATALOGUE = [
@@ -111,5 +112,32 @@ describe('admin UI logic', () => {
       assert.equal(statsFromHealth(health({ since: new Date(NOW - 6 * 3_600_000).toISOString() }), NOW).windowHours, 6);
       assert.equal(statsFromHealth(health({ since: 'garbage' }), NOW).windowHours, 24);
     });
+  });
+});
+
+describe('resend announcement', () => {
+  const NOW = Date.parse('2026-05-01T10:00:00Z');
+  const after = (ms: number) => new Date(NOW + ms).toISOString();
+
+  it('announces a delivered resend as a success', () => {
+    assert.deepEqual(resendResult({ status: 'succeeded', last_outcome: 'success', last_status_code: 204, next_attempt_at: null }, NOW),
+      { message: 'Resent delivery succeeded (HTTP 204).', tone: 'success' });
+  });
+
+  it('announces a failed attempt with a retry still to come as a failure, with its reason and the retry', () => {
+    const result = resendResult({ status: 'pending', last_outcome: 'http_error', last_status_code: 401, next_attempt_at: after(5 * 60_000) }, NOW);
+    assert.equal(result.tone, 'error');
+    assert.match(result.message, /^Resend failed: HTTP error \(HTTP 401\)\. It will be retried in 5 minutes\.$/);
+    assert.doesNotMatch(result.message, /pending|succeeded/i);
+  });
+
+  it('announces an attempt that got no response as a failure, naming why', () => {
+    const result = resendResult({ status: 'pending', last_outcome: 'connection_refused', last_status_code: null, next_attempt_at: null }, NOW);
+    assert.deepEqual(result, { message: 'Resend failed: Connection refused.', tone: 'error' });
+  });
+
+  it('announces a resend whose delivery failed for good as a failure with no retries left', () => {
+    assert.deepEqual(resendResult({ status: 'failed', last_outcome: 'http_error', last_status_code: 500, next_attempt_at: null }, NOW),
+      { message: 'Resend failed: HTTP error (HTTP 500). No retries are left.', tone: 'error' });
   });
 });

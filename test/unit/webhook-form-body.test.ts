@@ -9,7 +9,7 @@ const STORED: Webhook = {
   api_key: { header: 'x-crm-key', value: '****cdef' }, authorization: '****cdef', headers: { 'x-tenant': '****alue' },
   signature_scheme: 'hmac-sha256', public_key: null, enabled: true, rate_limit_per_second: null,
   status: { state: 'enabled', reason: null, disabled_at: null, failing_since: null },
-  created_at: '2026-12-01T00:00:00.000Z', updated_at: '2026-12-01T00:00:00.000Z',
+  created_at: '2026-12-01T00:00:00.000Z', updated_at: '2026-12-01T00:00:00.000Z', secrets_readable: true, secret_error: null,
 };
 
 /** The form as it opens on `STORED`, with `changes` typed in. */

@@ -144,6 +144,12 @@ export class MongoStore implements WebhookStore {
     return docs.map(toWebhookRecord);
   }
 
+  async listAllWebhooks(afterId: string | null, limit: number): Promise<WebhookRecord[]> {
+    const filter = afterId === null ? {} : { _id: { $gt: afterId } };
+    const docs = await this.models.webhooks.find(filter).sort({ _id: 1 }).limit(limit).lean();
+    return docs.map(toWebhookRecord);
+  }
+
   async findWebhooksByIds(ids: readonly string[]): Promise<WebhookRecord[]> {
     if (ids.length === 0) return [];
     const docs = await this.models.webhooks.find({ _id: { $in: [...ids] } }).lean();

@@ -150,6 +150,14 @@ export class PostgresStore implements WebhookStore {
     return rows.map(toWebhook);
   }
 
+  async listAllWebhooks(afterId: string | null, limit: number): Promise<WebhookRecord[]> {
+    // COLLATE "C": byte order, the same order JavaScript string comparison and MongoDB use.
+    const { rows } = await this.pool.query(
+      `SELECT * FROM ${this.table('webhooks')} WHERE $1::text IS NULL OR id COLLATE "C" > $1 ORDER BY id COLLATE "C" LIMIT $2`,
+      [afterId, limit]);
+    return rows.map(toWebhook);
+  }
+
   async findWebhooksByIds(ids: readonly string[]): Promise<WebhookRecord[]> {
     if (ids.length === 0) return [];
     const { rows } = await this.pool.query(`SELECT * FROM ${this.table('webhooks')} WHERE id = ANY($1)`, [ids]);

@@ -53,7 +53,7 @@ const CONFIG = {
   /** The whole run is killed after this long, whatever happens. */
   watchdogMs: 15 * 60_000,
 };
-const TARGETS = { deliveriesPerSecond: 1_000, ratioToGot: 0.4, p99At300Ms: 250, hookP99Ms: 5 };
+const TARGETS = { deliveriesPerSecond: 1_000, ratioToGot: 0.4, p99At300Ms: 250, hookP99Ms: 5, metricsOverhead: 0.05 };
 const TENANT = 'bench';
 /** Other processes using more than this many cores during a measurement make it noisy. */
 const NOISY_OTHER_CORES = 0.5;
@@ -327,12 +327,15 @@ interface DrainResult {
   duplicates: number;
   cpu: CpuSplit;
   timeline: number[];
+  /** The same drain with `metrics: false`, run after this one (deliveries/s); set by main(). */
+  withoutMetricsPerSecond?: number;
 }
 
-async function drain(ctx: Context, benchPool: (db: string) => pg.Pool): Promise<DrainResult> {
+/** `metrics`: the worker's option; with metrics on, the registry is scraped every second, like a busy Prometheus. */
+async function drain(ctx: Context, benchPool: (db: string) => pg.Pool, metrics: WebhooksPluginOptions['metrics'] = {}): Promise<DrainResult> {
   const { drainWebhooks: W, drainEvents: E, recordParallel } = CONFIG;
   const total = E * W;
-  const db = await ctx.pgServer.createDatabase('bench_drain');
+  const db = await ctx.pgServer.createDatabase(metrics === false ? 'bench_drain_no_metrics' : 'bench_drain');
   const pool = benchPool(db);
 
   log(`drain: recording ${E} events for ${W} webhooks (${total} deliveries) with runWorker: false`);
@@ -352,7 +355,7 @@ async function drain(ctx: Context, benchPool: (db: string) => pg.Pool): Promise<
 
   await ctx.receiver.reset();
   await sleep(500); // let the recorder's traffic settle before the clock starts
-  const worker = newPlugin(db);
+  const worker = newPlugin(db, { metrics });
   const timeline: number[] = [];
   let lastCount = 0;
   const cpu0 = await snapshot(ctx);
@@ -363,6 +366,7 @@ async function drain(ctx: Context, benchPool: (db: string) => pg.Pool): Promise<
     const delta = stats.hookRequests - lastCount;
     timeline.push(delta);
     lastCount = stats.hookRequests;
+    void worker.metricsRegistry?.metrics();
     log(`drain: ${stats.hookRequests}/${total} received (+${delta} in the last second)`);
   });
   const cpu = cpuSplit(cpu0, await snapshot(ctx));
@@ -608,6 +612,13 @@ function report(machine: Machine, envelopeBytes: number, got: LoopResult[], drai
     ['   Ratio plugin / got ceiling', ratio.toFixed(2), `≥ ${TARGETS.ratioToGot}`, verdict(ratio >= TARGETS.ratioToGot), ''],
     ["   (for reference) ratio plugin / the plugin's own HttpSender loop without database", (drainResult.deliveriesPerSecond / senderAlone).toFixed(2), '—', '', ''],
   ];
+  if (drainResult.withoutMetricsPerSecond !== undefined) {
+    // Positive: the drain with metrics was slower. Both drains run in this process, one after the other.
+    const overhead = 1 - drainResult.deliveriesPerSecond / drainResult.withoutMetricsPerSecond;
+    rows.push(['   Metrics overhead on the drain: 1 − (deliveries/s with metrics, scraped every second) / (the same drain with metrics: false)',
+      `${(overhead * 100).toFixed(1)} % (${fmt(drainResult.withoutMetricsPerSecond)}/s without)`, `≤ ${TARGETS.metricsOverhead * 100} %`,
+      verdict(overhead <= TARGETS.metricsOverhead), '']);
+  }
   for (const s of steadyResults) {
     const isTarget = s.rate === 300;
     rows.push([`3. Enqueue-to-receipt latency @ ${s.rate} events/s (${s.seconds} s, 1 webhook) p50 / p99`,
@@ -730,7 +741,9 @@ Plugin log during the run: ${pluginProblems.warn} warnings, ${pluginProblems.err
 - **2. Backlog drain**: ${fmt(CONFIG.drainEvents)} \`userLogin\` events recorded for ${CONFIG.drainWebhooks} webhooks by an instance with
   \`runWorker: false\`; that instance is stopped; a second instance on the same database is created and the
   clock starts just before its \`start()\`; it stops when the receiver has every delivery.
-  deliveries/s = deliveries ÷ (last receipt − call to \`start()\`). Ratio = that ÷ the got ceiling.
+  deliveries/s = deliveries ÷ (last receipt − call to \`start()\`). Ratio = that ÷ the got ceiling. The drain runs twice:
+  first with metrics on (the default; the registry scraped every second), then on a fresh database with
+  \`metrics: false\`; the metrics overhead compares the two rates.
 - **3. Latency**: one instance with the worker, one webhook; \`userLogin\` called open-loop by a timer at a steady
   rate (never waiting for earlier calls) for ${CONFIG.steadySeconds} s, after 1 s at 100/s that is not counted;
   latency = receipt time − the moment the hook was called. An event that never arrives counts as infinite.
@@ -795,6 +808,8 @@ async function main(): Promise<void> {
   const sample = await warmUp(ctx);
   const gotResults = await gotCeiling(ctx, sample);
   const drainResult = await drain(ctx, (db) => new pg.Pool({ connectionString: db, max: 2 }));
+  // Second, so any warm-up advantage goes to the run without metrics: the overhead is not understated.
+  drainResult.withoutMetricsPerSecond = (await drain(ctx, (db) => new pg.Pool({ connectionString: db, max: 2 }), false)).deliveriesPerSecond;
 
   const latencyDb = await pgServer.createDatabase('bench_latency');
   const plugin = newPlugin(latencyDb);

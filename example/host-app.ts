@@ -5,7 +5,7 @@ import session from 'express-session';
 import type { Connection } from 'mongoose';
 import type pg from 'pg';
 import type { WebhooksPlugin } from '../plugin/index.js';
-import { authenticateAdmin } from './auth/guards.js';
+import { authenticateAdmin, requireAdmin } from './auth/guards.js';
 import { createAuthenticator, loginTenant } from './auth/passport-setup.js';
 import { isAdmin, isApiToken, type Principal } from './auth/principal.js';
 import { RepositorySessionStore, SESSION_COOKIE } from './auth/session-store.js';
@@ -196,6 +196,16 @@ export async function createHostApp(options: HostAppOptions): Promise<HostApp> {
   const app = express();
   app.disable('x-powered-by');
   app.use(securityHeaders);
+  // Probes, before sessions (an orchestrator polling them must not fill the session store).
+  // /healthz: the process answers (liveness; no details to an unauthenticated caller).
+  // /readyz: the plugin's store answers within hookTimeoutMs (health() never hangs), else 503.
+  app.get('/healthz', (_req, res) => void res.status(200).json({ status: 'ok' }));
+  app.get('/readyz', async (_req, res) => {
+    const health = await webhooks.health();
+    res.status(health.store.reachable ? 200 : 503).json({ status: health.store.reachable ? 'ready' : 'unavailable' });
+  });
+  // Prometheus scrapes with the admin bearer token; before sessions, so scrapes never touch the session store.
+  if (webhooks.metricsRegistry) app.get('/metrics', ...requireAdmin(authenticator), webhooks.createMetricsHandler());
   // Webhook deliveries are server-to-server and need the exact body bytes: before anything else.
   if (options.inbox) app.use(inboxReceiver(options.inbox));
   app.use(sameSiteWrites);

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import type { RequestHandler } from 'express';
+import type { Registry } from 'prom-client';
 import { hostname } from 'node:os';
 import { DeliveryOperations } from './delivery/delivery-operations.js';
 import { DeliveryPump } from './delivery/delivery-pump.js';
@@ -14,6 +16,10 @@ import { mapUser as defaultUserMapper } from './events/user-mapper.js';
 import { createLifecycleHooks, type LifecycleHooks } from './host/lifecycle-hooks.js';
 import { normalizeContext } from './host/hook-context.js';
 import { instrumentPassport, type PassportInstrumentationOptions, type PassportLike } from './host/passport-instrumentation.js';
+import { checkHealth, type PluginHealth } from './observability/health.js';
+import { createDeliveryMetrics } from './observability/create-delivery-metrics.js';
+import type { DeliveryMetrics } from './observability/delivery-metrics.js';
+import { createMetricsHandler } from './observability/metrics-handler.js';
 import { resolveOptions, type Logger, type WebhooksPluginOptions } from './options.js';
 import { repeatLimitedLog } from './repeat-limited-log.js';
 import type { EgressPolicy } from './security/egress/egress-allow-list.js';
@@ -23,6 +29,7 @@ import { SecretBox } from './security/secret-box.js';
 import { walkSecrets, type ReencryptOptions, type SecretKeyReport } from './security/secret-rekey.js';
 import { createStore } from './store/create-store.js';
 import type { WebhookStore } from './store/store-port.js';
+import { OperationalEventPublisher } from './webhooks/operational-event-publisher.js';
 import { WebhookService } from './webhooks/webhook-service.js';
 
 /** How long stop() waits for the delivery worker (in-flight requests get 5 s of it), then for each other step. */
@@ -53,6 +60,18 @@ export interface WebhooksPlugin {
   reencryptSecrets(options?: ReencryptOptions): Promise<SecretKeyReport>;
   /** Stops taking work, finishes in-flight deliveries, records them, and releases what it opened. */
   stop(): Promise<void>;
+  /**
+   * Store reachable (one backlog query, answered within `hookTimeoutMs` or counted unreachable,
+   * never hanging), worker running, backlog size and oldest pending age, circuits open here.
+   */
+  health(): Promise<PluginHealth>;
+  /**
+   * An Express handler serving the metrics registry in Prometheus' text format; mount it behind
+   * the host's own authentication. Throws when the plugin was created with `metrics: false`.
+   */
+  createMetricsHandler(): RequestHandler;
+  /** The registry the metrics live in (the host's, or this instance's own); null with `metrics: false`. */
+  readonly metricsRegistry: Registry | null;
   /** Normalises a hook context (tenant, request, actor) the way hooks do; for the admin router. */
   context: typeof normalizeContext;
   /** Tenant used when a caller names none. */
@@ -91,14 +110,20 @@ export function createWebhooksPlugin(input: WebhooksPluginOptions): WebhooksPlug
     clock,
   });
   const subscriptions = new SubscriptionCache(store);
+  const gate = new EndpointGate({
+    maxInFlight: Math.min(delivery.maxInFlightPerWebhook, delivery.concurrency),
+    concurrency: delivery.concurrency,
+    breaker: { threshold: delivery.circuitBreakerThreshold, cooldownMs: delivery.circuitBreakerCooldownMs },
+  });
+  const metrics: DeliveryMetrics | undefined = createDeliveryMetrics(options.metrics, {
+    store, clock, logger, openCircuits: () => gate.breakers.openCircuits(clock().getTime()).length,
+  });
   const pump = new DeliveryPump({
-    store, box, sender, options: delivery, logger, clock, random: Math.random, owner,
+    store, box, sender, options: delivery, logger, clock, random: Math.random, owner, metrics,
     onWebhookDisabled: () => subscriptions.invalidate(),
-    gate: new EndpointGate({
-      maxInFlight: Math.min(delivery.maxInFlightPerWebhook, delivery.concurrency),
-      concurrency: delivery.concurrency,
-      breaker: { threshold: delivery.circuitBreakerThreshold, cooldownMs: delivery.circuitBreakerCooldownMs },
-    }),
+    gate,
+    // The recorder is built below; signals only come once the worker runs (after start()).
+    onOperationalSignal: (signal) => operationalEvents.publish(signal),
   });
   // Built in start(): Agenda connects its backend as soon as it is constructed, and a host's
   // database connection need not be open before start().
@@ -115,7 +140,9 @@ export function createWebhooksPlugin(input: WebhooksPluginOptions): WebhooksPlug
     onDeliveriesRecorded: kick,
     timeoutMs: options.hookTimeoutMs,
     shaper,
+    metrics,
   });
+  const operationalEvents = new OperationalEventPublisher({ store, box, recorder, logger, onOperationalEvent: options.onOperationalEvent });
   const rawHooks = createLifecycleHooks({ recorder, mapUser: shaper.mapUser, defaultTenantId: options.defaultTenantId });
   // Hooks refuse work after stop(): a recorded event nobody will deliver until restart is fine,
   // but a silent success on a closed pool is not.
@@ -144,6 +171,11 @@ export function createWebhooksPlugin(input: WebhooksPluginOptions): WebhooksPlug
     defaultTenantId: options.defaultTenantId,
     logger,
     clock,
+    metricsRegistry: metrics?.registry ?? null,
+    createMetricsHandler() {
+      if (!metrics) throw new Error('createMetricsHandler(): this plugin was created with `metrics: false`');
+      return createMetricsHandler(metrics.registry);
+    },
     instrumentPassport(passport, passportOptions) {
       instrumentPassport(passport, hooks, { logger, ...passportOptions });
     },
@@ -156,6 +188,13 @@ export function createWebhooksPlugin(input: WebhooksPluginOptions): WebhooksPlug
         await worker.start();
       }
       state = 'started';
+    },
+    health() {
+      return checkHealth({
+        store, clock, timeoutMs: options.hookTimeoutMs, workerExpected: options.runWorker,
+        workerRunning: () => state === 'started' && worker !== null,
+        circuitsOpen: () => gate.breakers.openCircuits(clock().getTime()).length,
+      });
     },
     async reencryptSecrets(reencryptOptions) {
       if (state !== 'started') throw new Error(`reencryptSecrets() needs a started plugin (this one is ${state})`);

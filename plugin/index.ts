@@ -3,8 +3,11 @@
  * A host calls `createWebhooksPlugin(options)`, `await plugin.start()`, then the hooks.
  */
 export { createWebhooksPlugin, type WebhooksPlugin } from './create-webhooks-plugin.js';
+export type { PluginHealth } from './observability/health.js';
+export type { OperationalEvent } from './webhooks/operational-event-publisher.js';
 export type { WebhooksPluginOptions, StorageOptions, DeliveryOptions, EgressOptions, Logger } from './options.js';
 export { DEFAULT_DELIVERY_OPTIONS } from './options.js';
+export type { MetricsOptions } from './options.js';
 export * from './errors.js';
 export type { LifecycleHooks, HostUser, HostRole } from './host/lifecycle-hooks.js';
 export type { HookContext } from './host/hook-context.js';

@@ -4,10 +4,12 @@ import { InvalidOptionsError } from './errors.js';
 import type { EncryptionKey } from './security/secret-box.js';
 import type { CustomEventTypeInput } from './events/catalogue.js';
 import type { WebhookStore } from './store/store-port.js';
+import type { OperationalEvent } from './webhooks/operational-event-publisher.js';
 import { DEFAULT_RETRY_POLICY } from './delivery/retry-policy.js';
 import { assertValidEgressPolicy, InvalidAllowListEntryError } from './security/egress/egress-allow-list.js';
 import { TENANT_ID_SCHEMA } from './host/hook-context.js';
 import { joiDetails } from './validation-details.js';
+import type { Registry } from 'prom-client';
 import { adaptLogger, LOGGER_STYLES, type LoggerStyle } from './plugin-logger.js';
 
 /** Where the plugin keeps its data. Exactly one of these. */
@@ -36,6 +38,12 @@ export interface DeliveryOptions {
   maxRetryAfterMs: number;
   /** A webhook that has failed without a single success for this long is disabled, in ms. Default 5 days. */
   disableAfterMs: number;
+  /**
+   * A webhook that has failed without a single success for this long raises WEBHOOK_FAILING
+   * (once per failing run, at its next failed attempt), in ms; keep it below disableAfterMs so
+   * owners hear before the webhook is disabled. Default 1 h.
+   */
+  failingEventAfterMs: number;
   /** Parallel HTTP requests per process. Default 128. */
   concurrency: number;
   /** Deliveries claimed per database round trip. Default 200. */
@@ -120,6 +128,8 @@ export interface WebhooksPluginOptions {
   hookTimeoutMs?: number;
   delivery?: Partial<DeliveryOptions>;
   egress?: Partial<EgressOptions>;
+  /** Prometheus metrics (see docs/metrics.md); `false` turns them off. Default `{}`: on, in a registry of this instance's own. */
+  metrics?: MetricsOptions | false;
   /**
    * Where the plugin logs: an object with `info`, `warn` and `error`. A pino logger can be passed
    * as it is (see `loggerStyle`). Default: warnings and errors to the console.
@@ -133,14 +143,43 @@ export interface WebhooksPluginOptions {
   loggerStyle?: LoggerStyle;
   /** Source of "now"; tests pass a fake. Default `() => new Date()`. */
   clock?: () => Date;
+  /**
+   * Called with each operational event (WEBHOOK_DISABLED, WEBHOOK_FAILING, DELIVERY_EXHAUSTED)
+   * once it is recorded, e.g. to e-mail the webhook's owner. Never awaited by deliveries; a throw
+   * or rejection is logged and ignored. Default: none.
+   */
+  onOperationalEvent?: (event: OperationalEvent) => void | Promise<void>;
 }
 
-export interface ResolvedOptions extends Required<Omit<WebhooksPluginOptions, 'userMapper' | 'workerName' | 'delivery' | 'egress' | 'loggerStyle'>> {
+export interface ResolvedOptions extends Required<Omit<WebhooksPluginOptions, 'userMapper' | 'workerName' | 'delivery' | 'egress' | 'loggerStyle' | 'onOperationalEvent'>> {
+  onOperationalEvent?: WebhooksPluginOptions['onOperationalEvent'];
+  metrics: ResolvedMetricsOptions | false;
   userMapper?: WebhooksPluginOptions['userMapper'];
   workerName?: string;
   delivery: DeliveryOptions;
   egress: EgressOptions;
 }
+
+/** The `metrics` option. */
+export interface MetricsOptions {
+  /**
+   * A prom-client `Registry` to register the metrics in (e.g. the host's, served with its own
+   * metrics). Default: a new registry of this plugin instance (never prom-client's global one,
+   * so two instances in one process cannot collide); serve it with `createMetricsHandler()`.
+   */
+  registry?: Registry;
+  /** Put before every metric name; give two instances sharing one registry different ones. Default `webhooks_`. */
+  prefix?: string;
+  /**
+   * Adds a `webhook_id` label to the attempts counter and the pending gauges: one series per
+   * webhook (and outcome), so only for a bounded number of webhooks. Default false.
+   */
+  perWebhookLabels?: boolean;
+}
+
+export type ResolvedMetricsOptions = Required<Omit<MetricsOptions, 'registry'>> & Pick<MetricsOptions, 'registry'>;
+
+export const DEFAULT_METRICS_PREFIX = 'webhooks_';
 
 const DAY = 86_400_000;
 
@@ -151,6 +190,7 @@ export const DEFAULT_DELIVERY_OPTIONS: Readonly<DeliveryOptions> = Object.freeze
   jitter: DEFAULT_RETRY_POLICY.jitter,
   maxRetryAfterMs: DEFAULT_RETRY_POLICY.maxRetryAfterMs,
   disableAfterMs: 5 * DAY,
+  failingEventAfterMs: 3_600_000,
   concurrency: 128,
   batchSize: 200,
   leaseMs: 60_000,
@@ -220,6 +260,7 @@ const schema = Joi.object({
     jitter: Joi.number().min(0).max(1),
     maxRetryAfterMs: ms,
     disableAfterMs: ms.min(60_000),
+    failingEventAfterMs: ms,
     concurrency: Joi.number().integer().min(1).max(2_048),
     batchSize: Joi.number().integer().min(1).max(5_000),
     leaseMs: ms.min(1_000),
@@ -244,7 +285,14 @@ const schema = Joi.object({
   }).default({}),
   logger: Joi.object({ info: Joi.function().required(), warn: Joi.function().required(), error: Joi.function().required() }).unknown(true),
   loggerStyle: Joi.string().valid(...LOGGER_STYLES).default('auto'),
+  metrics: Joi.alternatives(Joi.boolean().valid(false), Joi.object({
+    // Duck-typed: the host's prom-client may be another copy than the plugin's.
+    registry: Joi.object({ registerMetric: Joi.function().required(), metrics: Joi.function().required() }).unknown(true),
+    prefix: Joi.string().pattern(/^[a-zA-Z_:][a-zA-Z0-9_:]{0,63}$/).allow(''),
+    perWebhookLabels: Joi.boolean(),
+  })),
   clock: Joi.function().arity(0),
+  onOperationalEvent: Joi.function(),
 });
 
 /**
@@ -291,5 +339,12 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     // The host's own object, not joi's copy of it: a logger's state may live where a copy misses it.
     logger: value.logger ? adaptLogger((input as { logger: Logger }).logger, loggerStyle) : consoleLogger,
     clock: value.clock ?? (() => new Date()),
+    metrics: resolveMetrics((input as { metrics?: MetricsOptions | false }).metrics),
   };
+}
+
+/** The host's own registry object, not joi's copy of it (metrics registered in a copy would never be served). */
+function resolveMetrics(input: MetricsOptions | false | undefined): ResolvedMetricsOptions | false {
+  if (input === false) return false;
+  return { registry: input?.registry, prefix: input?.prefix ?? DEFAULT_METRICS_PREFIX, perWebhookLabels: input?.perWebhookLabels ?? false };
 }

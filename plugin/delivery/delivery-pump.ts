@@ -9,7 +9,13 @@ import { redactExcerpt, secretValuesOf } from './excerpt-redaction.js';
 import type { HttpSender, SendResult } from './http-sender.js';
 import type { EndpointGate } from './endpoint-gate.js';
 import { decideNextStep } from './next-step.js';
+import { failedAttemptLog } from './failed-attempt-log.js';
+import type { OperationalSignal } from './operational-events.js';
 import { ResultWriter, type PendingResult } from './result-writer.js';
+import { WebhookHealthKeeper } from './webhook-health-keeper.js';
+import { attemptTraceHeaders } from '../observability/trace-context.js';
+import { traceAttempt, traceClaim } from '../observability/tracing.js';
+import type { DeliveryMetrics } from '../observability/delivery-metrics.js';
 
 export interface DeliveryPumpDeps {
   store: WebhookStore;
@@ -25,6 +31,10 @@ export interface DeliveryPumpDeps {
   onWebhookDisabled: (id: string) => void;
   /** Per-webhook in-flight caps, circuit breakers and rate limits. */
   gate: EndpointGate;
+  /** Told of operational events (webhook disabled or failing, delivery exhausted); must not block. */
+  onOperationalSignal?: (signal: OperationalSignal) => void;
+  /** Counts and times the attempts written to the delivery log; absent when metrics are off. */
+  metrics?: Pick<DeliveryMetrics, 'attemptFinished'>;
 }
 
 interface ResolvedWebhook {
@@ -39,6 +49,8 @@ export interface AttemptReport extends PendingResult {
   result: SendResult;
   /** The request was aborted by shutdown: the delivery goes back unsent instead. */
   abandoned?: boolean;
+  /** The event the delivery carries (for DELIVERY_EXHAUSTED). */
+  event: { id: string; type: string };
 }
 
 /** Webhook settings are re-read this often, so edits and disables reach a busy pump quickly. */
@@ -84,14 +96,25 @@ export class DeliveryPump {
   private idleWaiters: Array<() => void> = [];
   private readonly webhooks = new Map<string, ResolvedWebhook>();
   private claims = 0;
+  /** One WARN line per failing webhook per 30 s (failed-attempt-log.ts). */
+  private readonly logFailedAttempt: ReturnType<typeof failedAttemptLog>;
+  private readonly health: WebhookHealthKeeper;
 
   constructor(private readonly deps: DeliveryPumpDeps) {
     // Every request in flight listens on the shutdown signal (up to `concurrency` at once):
     // without this, Node warns of a listener leak past 10.
     setMaxListeners(0, this.shutdown.signal);
+    this.logFailedAttempt = failedAttemptLog(deps.logger);
+    this.health = new WebhookHealthKeeper({
+      store: deps.store, clock: deps.clock, logger: deps.logger, options: deps.options,
+      cachedRecord: (id) => this.webhooks.get(id)?.record,
+      forget: (id) => this.webhooks.delete(id),
+      onWebhookDisabled: deps.onWebhookDisabled,
+      onOperationalSignal: deps.onOperationalSignal,
+    });
     this.writer = new ResultWriter<AttemptReport>({
       store: deps.store, logger: deps.logger, clock: deps.clock, batchSize: deps.options.batchSize,
-      afterWrite: (reports) => this.updateHealth(reports),
+      afterWrite: (reports) => this.health.afterWrite(reports),
       onSettled: () => this.settleIfIdle(),
     });
   }
@@ -203,7 +226,7 @@ export class DeliveryPump {
           const owner = `${this.deps.owner}#${this.claims}`;
           lastClaim = { owner, leaseUntil: new Date(now.getTime() + leaseMs) };
           const perWebhookLimit = this.deps.gate.defaultClaimLimit();
-          const claimed = await this.deps.store.claimDueDeliveries({ now, limit, leaseMs, owner, perWebhookLimit, webhookLimits });
+          const claimed = await traceClaim(limit, () => this.deps.store.claimDueDeliveries({ now, limit, leaseMs, owner, perWebhookLimit, webhookLimits }));
           if (this.claimFailing) this.deps.logger.info('Claiming deliveries works again');
           this.claimFailing = false;
           this.moreMayBeDue = claimed.length === limit || tookAllowance(claimed, webhookLimits, perWebhookLimit);
@@ -252,6 +275,12 @@ export class DeliveryPump {
             return 'webhook_unavailable' as const;
           }
           this.writer.add(report);
+          this.deps.metrics?.attemptFinished(report.result.outcome, report.result.durationMs, delivery.createdAt, delivery.webhookId);
+          if (report.result.outcome !== 'success') {
+            const { attempt } = report.completion;
+            this.logFailedAttempt({ webhookId: attempt.webhookId, tenantId: attempt.tenantId, deliveryId: attempt.deliveryId,
+              outcome: attempt.outcome, statusCode: attempt.statusCode, attempt: attempt.attemptNumber });
+          }
           return report.result.outcome;
         }, (error: unknown) => {
           // attempt() catches what it expects; anything else must not wedge the pump. The
@@ -301,6 +330,13 @@ export class DeliveryPump {
 
   /** One attempt of one delivery; never rejects. Also used for test sends. */
   async attempt(claimed: ClaimedDelivery, webhook: ResolvedWebhook | undefined): Promise<AttemptReport> {
+    const { delivery } = claimed;
+    const stored = claimed.traceParent ? { traceparent: claimed.traceParent, tracestate: claimed.traceState ?? null } : null;
+    return traceAttempt({ webhookId: delivery.webhookId, deliveryId: delivery.id, eventType: delivery.eventType, attempt: delivery.attempts + 1 },
+      stored, (span) => this.attemptInSpan(claimed, webhook, attemptTraceHeaders(stored, span.spanContext())));
+  }
+
+  private async attemptInSpan(claimed: ClaimedDelivery, webhook: ResolvedWebhook | undefined, traceHeaders: Record<string, string>): Promise<AttemptReport> {
     const { delivery, body } = claimed;
     const now = this.deps.clock();
     const attemptNumber = delivery.attempts + 1;
@@ -314,7 +350,7 @@ export class DeliveryPump {
       };
     } else {
       try {
-        const request = buildDeliveryRequest({ deliveryId: delivery.id, eventType: delivery.eventType, body, secrets: webhook.secrets, now });
+        const request = buildDeliveryRequest({ deliveryId: delivery.id, eventType: delivery.eventType, body, secrets: webhook.secrets, now, traceHeaders });
         loggedHeaders = request.loggedHeaders;
         result = await this.deps.sender.send(webhook.record.url, request.headers, body, this.shutdown.signal, webhook.record.tenantId);
       } catch (error) {
@@ -332,7 +368,7 @@ export class DeliveryPump {
       : decideNextStep(result, attemptNumber, { schedule: retryScheduleMs, jitter, maxRetryAfterMs }, this.deps.clock(), this.deps.random);
     if ('disableWebhook' in step && step.disableWebhook && webhook) {
       try {
-        await this.disable(webhook.record, step.disableWebhook);
+        await this.health.disable(webhook.record, step.disableWebhook);
       } catch (error) {
         // The attempt is still recorded; the next 410 tries to disable again.
         this.deps.logger.error('Could not disable the webhook', { webhookId: webhook.record.id, error: String(error) });
@@ -341,6 +377,7 @@ export class DeliveryPump {
     return {
       result,
       abandoned,
+      event: { id: delivery.eventId, type: delivery.eventType },
       leaseExpiresAt: delivery.leaseExpiresAt,
       completion: {
         owner: delivery.leaseOwner ?? this.deps.owner,
@@ -394,38 +431,5 @@ export class DeliveryPump {
       if (hit) out.set(id, hit);
     }
     return out;
-  }
-
-  /** Success ends a webhook's failing run; a run longer than disableAfterMs disables it. */
-  private async updateHealth(reports: AttemptReport[]): Promise<void> {
-    const healthy = new Set<string>();
-    const failing = new Set<string>();
-    for (const { completion, result } of reports) {
-      if (result.outcome === 'webhook_unavailable') continue;
-      (result.outcome === 'success' ? healthy : failing).add(completion.attempt.webhookId);
-    }
-    for (const id of healthy) failing.delete(id);
-    const now = this.deps.clock();
-    // Both are conditional updates: a no-op costs one cheap statement per flush, not per delivery.
-    await this.deps.store.markWebhooksHealthy([...healthy]);
-    await this.deps.store.markWebhooksFailing([...failing], now);
-    const failingTooLong = (w: WebhookRecord | undefined): w is WebhookRecord & { failingSince: Date } =>
-      !!w?.enabled && !!w.failingSince && now.getTime() - w.failingSince.getTime() >= this.deps.options.disableAfterMs;
-    const suspects = [...failing].filter((id) => failingTooLong(this.webhooks.get(id)?.record));
-    if (suspects.length === 0) return;
-    // The cache may predate a success another flush just wrote: decide on fresh records only.
-    for (const fresh of await this.deps.store.findWebhooksByIds(suspects)) {
-      if (failingTooLong(fresh)) await this.disable(fresh, `Every delivery failed since ${fresh.failingSince.toISOString()}`);
-    }
-  }
-
-  private async disable(record: WebhookRecord, reason: string): Promise<void> {
-    const now = this.deps.clock();
-    await this.deps.store.updateWebhook(record.tenantId, record.id, {
-      enabled: false, disabledReason: reason, disabledAt: now, updatedAt: now,
-    });
-    this.webhooks.delete(record.id);
-    this.deps.onWebhookDisabled(record.id);
-    this.deps.logger.warn('Webhook disabled', { webhookId: record.id, tenantId: record.tenantId, reason });
   }
 }

@@ -24,6 +24,8 @@ export function buildDeliveryRequest(input: {
   body: string;
   secrets: WebhookSecrets;
   now: Date;
+  /** `traceparent` (and `tracestate`) of the attempt (observability/trace-context.ts); none when absent. */
+  traceHeaders?: Record<string, string>;
 }): DeliveryRequest {
   const { secrets } = input;
   const credentials: Record<string, string> = {};
@@ -36,6 +38,7 @@ export function buildDeliveryRequest(input: {
     'content-type': 'application/json',
     'user-agent': USER_AGENT,
     [EVENT_TYPE_HEADER]: input.eventType,
+    ...input.traceHeaders,
     ...signatureHeaders(activeSigningSecrets(secrets, input.now), input.deliveryId, timestamp, input.body),
   };
   const headers = { ...credentials, ...own };

@@ -203,6 +203,11 @@ export const BUILT_IN_EVENT_TYPES = Object.freeze([
   { type: 'WEBHOOK_CREATED', category: 'WEBHOOK', description: 'A new webhook was created.' },
   { type: 'WEBHOOK_UPDATED', category: 'WEBHOOK', description: 'A webhook was changed.' },
   { type: 'WEBHOOK_DELETED', category: 'WEBHOOK', description: 'A webhook was removed.' },
+  // Operational events (Svix's "operational webhooks"): about the delivery of other webhooks.
+  // Never delivered to the webhook they are about (see OperationalEventPublisher).
+  { type: 'WEBHOOK_DISABLED', category: 'WEBHOOK', description: 'The plugin disabled a webhook (410 Gone, or failing for longer than delivery.disableAfterMs); data.reason says why.' },
+  { type: 'WEBHOOK_FAILING', category: 'WEBHOOK', description: 'Every delivery of a webhook has failed for delivery.failingEventAfterMs; sent once per failing run.' },
+  { type: 'DELIVERY_EXHAUSTED', category: 'WEBHOOK', description: 'A delivery failed its last scheduled attempt and will not be retried.' },
   {
     type: TEST_EVENT_TYPE,
     category: 'WEBHOOK',

@@ -7,6 +7,8 @@ import { matchesAny } from './event-selector.js';
 import type { PayloadShaper } from './payload-schemas/payload-shaper.js';
 import type { SubscriptionCache } from './subscription-cache.js';
 import type { NormalizedContext } from '../host/hook-context.js';
+import type { DeliveryMetrics } from '../observability/delivery-metrics.js';
+import { traceRecord } from '../observability/tracing.js';
 
 /** What a hook call resolves with. */
 export interface RecordedEvent {
@@ -35,6 +37,8 @@ export interface EventRecorderDeps {
   timeoutMs: number;
   /** Makes every event's data what its schema declares (and nothing credential-shaped), whatever path it came by. */
   shaper: PayloadShaper;
+  /** Counts recorded events; absent when metrics are off. */
+  metrics?: Pick<DeliveryMetrics, 'eventRecorded'>;
 }
 
 /**
@@ -49,17 +53,28 @@ export class EventRecorder {
 
   constructor(private readonly deps: EventRecorderDeps) {}
 
-  async record(type: string, data: Record<string, unknown>, context: NormalizedContext, source: EventSource = 'host'): Promise<RecordedEvent> {
+  /**
+   * `excludeWebhookIds` get no delivery whatever they subscribe to: an operational event
+   * (WEBHOOK_DISABLED...) never goes to the webhook it is about.
+   */
+  async record(type: string, data: Record<string, unknown>, context: NormalizedContext, source: EventSource = 'host',
+    excludeWebhookIds: readonly string[] = []): Promise<RecordedEvent> {
     if (!this.deps.catalogue.has(type)) throw new UnknownEventTypeError(type);
     const now = this.deps.clock();
     const event = this.buildEvent(type, data, context, source, now);
+    return traceRecord(event, () => this.fanOut(event, context, now, excludeWebhookIds));
+  }
+
+  /** Finds the tenant's webhooks that select the event and persists it with one delivery each. */
+  private async fanOut(event: EventRecord, context: NormalizedContext, now: Date, excludeWebhookIds: readonly string[] = []): Promise<RecordedEvent> {
+    const { type } = event;
     // One deadline for the whole call (subscription lookup and write), so a stalled database
     // can never hold a login longer than hookTimeoutMs.
     const deadline = performance.now() + this.deps.timeoutMs;
     let webhooks: WebhookRecord[];
     try {
       webhooks = (await withDeadline(this.deps.subscriptions.enabledWebhooks(context.tenantId), this.deps.timeoutMs))
-        .filter((w) => matchesAny(w.events, type));
+        .filter((w) => matchesAny(w.events, type) && !excludeWebhookIds.includes(w.id));
     } catch (cause) {
       throw new EventNotRecordedError(type, cause);
     }
@@ -95,6 +110,7 @@ export class EventRecorder {
     }
     return {
       id, tenantId: context.tenantId, type, body, idempotencyKey: context.idempotencyKey,
+      traceParent: context.trace?.traceparent ?? null, traceState: context.trace?.tracestate ?? null,
       createdAt: now, expiresAt: new Date(now.getTime() + this.deps.retentionMs),
     };
   }
@@ -116,6 +132,7 @@ export class EventRecorder {
       throw new EventNotRecordedError(event.type, cause);
     }
     if (result.created && result.deliveryCount > 0) this.deps.onDeliveriesRecorded(result.deliveryCount);
+    if (result.created) this.deps.metrics?.eventRecorded(event.type);
     return { event_id: result.eventId, event_type: event.type, deliveries: result.deliveryCount, duplicate: !result.created };
   }
 }

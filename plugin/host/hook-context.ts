@@ -1,7 +1,9 @@
+import { trace } from '@opentelemetry/api';
 import Joi from 'joi';
 import { ValidationError } from '../errors.js';
 import type { Actor, ClientInfo, RequestMetadata } from '../events/envelope.js';
 import { joiDetails } from '../validation-details.js';
+import { isValidTraceparent, MAX_TRACESTATE_LENGTH, resolveTraceContext, type TraceContext } from '../observability/trace-context.js';
 
 /**
  * What a host passes as the last argument of every hook: who did it, from where, for which
@@ -18,6 +20,14 @@ export interface HookContext {
   client?: ClientInfo;
   /** Repeating a call with the same key (per tenant) records nothing new. */
   idempotencyKey?: string;
+  /**
+   * W3C `traceparent` of the work that caused the event, sent to receivers on every attempt.
+   * Default: the `traceparent` header of `req`, else the active OpenTelemetry span. Example:
+   * `'00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'`.
+   */
+  traceparent?: string;
+  /** W3C `tracestate` that goes with `traceparent` (at most 512 characters). Default: none. */
+  tracestate?: string;
 }
 
 export interface NormalizedContext {
@@ -26,6 +36,8 @@ export interface NormalizedContext {
   actor: Actor | null;
   client: ClientInfo | null;
   idempotencyKey: string | null;
+  /** The event's trace context (see observability/trace-context.ts); absent or null: none. */
+  trace?: TraceContext | null;
 }
 
 export const TENANT_ID_SCHEMA = Joi.string().pattern(/^[A-Za-z0-9._:@-]{1,128}$/).message('{{#label}} must be 1-128 letters, digits or . _ : @ -');
@@ -44,6 +56,9 @@ const contextSchema = Joi.object({
   client: Joi.object({ id: Joi.string().min(1).max(200).required(), name: text(200) }),
   // Stored in its own column, where PostgreSQL cannot keep U+0000: refused here, not failed there.
   idempotencyKey: Joi.string().min(1).max(200).pattern(/^[^\u0000-\u001f\u007f]*$/).message('{{#label}} must not contain control characters'),
+  traceparent: Joi.string().custom((value, helpers) => (isValidTraceparent(value) ? value : helpers.error('any.invalid')))
+    .messages({ 'any.invalid': '{{#label}} must be a W3C traceparent (00-<32 hex>-<16 hex>-<2 hex>, ids not all zero)' }),
+  tracestate: Joi.string().max(MAX_TRACESTATE_LENGTH).pattern(/^[\x20-\x7e]*$/).message('{{#label}} must be printable ASCII'),
 }).default({});
 
 function header(req: HookContext['req'], name: string): string | null {
@@ -77,5 +92,9 @@ export function normalizeContext(input: unknown, defaultTenantId: string): Norma
     actor: ctx.actor ? { ...ctx.actor, id: String(ctx.actor.id), type: ctx.actor.type ?? 'user' } : null,
     client: ctx.client ?? null,
     idempotencyKey: ctx.idempotencyKey ?? null,
+    trace: resolveTraceContext({
+      explicit: ctx.traceparent ? { traceparent: ctx.traceparent, tracestate: ctx.tracestate } : undefined,
+      headers: req?.headers, active: trace.getActiveSpan()?.spanContext(),
+    }),
   };
 }

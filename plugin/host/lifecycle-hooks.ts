@@ -4,6 +4,7 @@ import type { EventRecorder, RecordedEvent } from '../events/event-recorder.js';
 import { USER_ID_FIELDS, type UserMapper } from '../events/user-mapper.js';
 import { normalizeContext, type HookContext } from './hook-context.js';
 import { joiDetails } from '../validation-details.js';
+import { traceHookCall } from '../observability/tracing.js';
 
 /** A host user object: any object with an id (`id` or `_id`); only allow-listed fields leave. */
 export type HostUser = Record<string, unknown>;
@@ -117,8 +118,12 @@ function validateArgs(hook: keyof typeof TYPED_HOOKS, args: unknown): Args {
  */
 export function createLifecycleHooks(deps: { recorder: EventRecorder; mapUser: UserMapper; defaultTenantId: string }): LifecycleHooks {
   const { recorder, mapUser, defaultTenantId } = deps;
-  const record = async (type: string, data: Record<string, unknown>, context: HookContext | undefined) =>
-    recorder.record(type, data, normalizeContext(context, defaultTenantId));
+  const record = async (type: string, data: Record<string, unknown>, context: HookContext | undefined) => {
+    const normalized = normalizeContext(context, defaultTenantId);
+    // One `webhooks.hook <TYPE>` span per call; the event keeps the trace context it hands back.
+    return traceHookCall(type, normalized.tenantId, normalized.trace ?? null,
+      (eventTrace) => recorder.record(type, data, { ...normalized, trace: eventTrace }));
+  };
 
   const typed = Object.fromEntries(Object.entries(TYPED_HOOKS).map(([name, hook]) => [
     name,

@@ -47,6 +47,10 @@ export interface EventRecord {
   type: string;
   body: string;
   idempotencyKey: string | null;
+  /** W3C `traceparent` of the request that caused the event, sent with every attempt; absent or null: none. */
+  traceParent?: string | null;
+  /** W3C `tracestate` that came with `traceParent`; absent or null: none. */
+  traceState?: string | null;
   createdAt: Date;
   expiresAt: Date;
 }
@@ -109,6 +113,9 @@ export interface AttemptRecord {
 export interface ClaimedDelivery {
   delivery: DeliveryRecord;
   body: string;
+  /** The event's stored trace context (see {@link EventRecord}); absent or null: none. */
+  traceParent?: string | null;
+  traceState?: string | null;
 }
 
 export interface ClaimOptions {
@@ -165,6 +172,16 @@ export interface DeliverySummary {
   waiting: number;
   /** The delivery attempted most recently (greatest `lastAttemptAt`), however old; null when none was ever attempted. */
   last: { status: DeliveryStatus; statusCode: number | null; outcome: AttemptOutcome | null; at: Date } | null;
+}
+
+/**
+ * The whole store's backlog and webhooks, across tenants, for metrics (see `summarizeBacklog`).
+ */
+export interface BacklogSummary {
+  /** Pending deliveries of enabled webhooks, per webhook that has any, with the creation time of its oldest. */
+  pending: Array<{ webhookId: string; count: number; oldestCreatedAt: Date }>;
+  /** Webhooks by state: enabled and healthy, enabled with a failing run (`failingSince` set), disabled. */
+  webhooks: { enabled: number; failing: number; disabled: number };
 }
 
 export interface RecordEventOptions {
@@ -290,6 +307,12 @@ export interface WebhookStore {
    * tenant's get zero counts and a null `last`.
    */
   summarizeDeliveries(tenantId: string, webhookIds: readonly string[], since: Date): Promise<Map<string, DeliverySummary>>;
+  /**
+   * Across every tenant: pending deliveries of enabled webhooks (those of a disabled webhook wait
+   * for an operator, not the worker) grouped per webhook, and webhooks counted by state. Read at
+   * metrics scrape time, so it must stay one cheap round trip.
+   */
+  summarizeBacklog(): Promise<BacklogSummary>;
   /**
    * Makes one delivery due now whatever its status - unless an attempt of it is in flight
    * (pending and leased until after `now`): sending it again then would send it twice.

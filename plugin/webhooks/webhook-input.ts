@@ -61,7 +61,7 @@ export interface WebhookUpdate extends Partial<Omit<WebhookInput, 'api_key' | 'h
 /** Header names the plugin sets itself; custom headers may never replace them. */
 export const RESERVED_HEADERS = new Set([
   'host', 'content-type', 'content-length', 'transfer-encoding', 'connection', 'user-agent',
-  'webhook-id', 'webhook-timestamp', 'webhook-signature', 'x-webhook-event', 'authorization',
+  'webhook-id', 'webhook-timestamp', 'webhook-signature', 'x-webhook-event', 'authorization', 'traceparent', 'tracestate',
 ]);
 
 export const DEFAULT_API_KEY_HEADER = 'x-api-key';

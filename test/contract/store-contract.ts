@@ -142,6 +142,18 @@ export function storeContract(createStore: () => Promise<WebhookStore>): void {
       assert.deepEqual(await store.recordEvent(event, []), { eventId: event.id, created: true, deliveryCount: 0 });
     });
 
+    it('keeps an event\'s trace context and hands it out with each claimed delivery', async () => {
+      const traceParent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+      const { event } = await seedEvent([webhookRecord()], { traceParent, traceState: 'vendor=abc' });
+      await seedEvent([webhookRecord()], { createdAt: at(SECOND) });
+      assert.deepEqual(await store.findEvent('tenant-a', event.id), event);
+      const claimed = await store.claimDueDeliveries({ now: at(5 * SECOND), limit: 10, leaseMs: SECOND, owner: 'w1' });
+      const traced = claimed.find((c) => c.delivery.eventId === event.id);
+      const plain = claimed.find((c) => c.delivery.eventId !== event.id);
+      assert.deepEqual([traced?.traceParent, traced?.traceState], [traceParent, 'vendor=abc']);
+      assert.deepEqual([plain?.traceParent, plain?.traceState], [null, null]);
+    });
+
     it('is safe to retry with the same ids', async () => {
       const w = webhookRecord();
       await store.insertWebhook(w);
@@ -485,6 +497,32 @@ export function storeContract(createStore: () => Promise<WebhookStore>): void {
         [busy.id, nothing],
       ]));
       assert.equal((await store.summarizeDeliveries('tenant-a', [], since)).size, 0);
+    });
+
+    it('summarises the backlog across tenants: pending of enabled webhooks per webhook with the oldest, webhooks by state', async () => {
+      assert.deepEqual(await store.summarizeBacklog(), { pending: [], webhooks: { enabled: 0, failing: 0, disabled: 0 } });
+      const busy = webhookRecord({ tenantId: 'tenant-a' });
+      const failing = webhookRecord({ tenantId: 'tenant-b', failingSince: at(1) });
+      const paused = webhookRecord({ tenantId: 'tenant-a', enabled: false });
+      const idle = webhookRecord({ tenantId: 'tenant-b' });
+      const done = webhookRecord({ tenantId: 'tenant-a' });
+      for (const w of [busy, failing, paused, idle, done]) await store.insertWebhook(w);
+      const record = async (w: typeof busy, createdAt: number) => {
+        const event = eventRecord({ tenantId: w.tenantId, createdAt: at(createdAt) });
+        await store.recordEvent(event, [deliveryRecord(event, w)]);
+      };
+      await record(busy, 3 * SECOND);
+      await record(busy, 1 * SECOND);
+      await record(done, 0);
+      assert.equal(await store.discardPendingDeliveries('tenant-a', done.id, at(10 * SECOND)), 1);
+      await record(failing, 5 * SECOND);
+      await record(paused, 0);
+      const summary = await store.summarizeBacklog();
+      assert.deepEqual(summary.webhooks, { enabled: 3, failing: 1, disabled: 1 });
+      assert.deepEqual([...summary.pending].sort((x, y) => x.count - y.count), [
+        { webhookId: failing.id, count: 1, oldestCreatedAt: at(5 * SECOND) },
+        { webhookId: busy.id, count: 2, oldestCreatedAt: at(1 * SECOND) },
+      ], 'finished deliveries and a disabled webhook\'s backlog are left out');
     });
 
     it('prunes expired attempts, finished deliveries and orphaned events, never pending work', async () => {

@@ -141,6 +141,13 @@ describe('example identity server (end to end over HTTP)', function () {
     await receiver?.stop();
   });
 
+  it('serves /healthz (liveness, no details) and /readyz (the store answers)', async () => {
+    const live = await request(base).get('/healthz').expect(200);
+    assert.deepEqual(live.body, { status: 'ok' });
+    const ready = await request(base).get('/readyz').expect(200);
+    assert.deepEqual(ready.body, { status: 'ready' });
+  });
+
   it('mounts the plugin from its manifest: admin API, console tab and element module', async () => {
     assert.equal(host.plugins[0].manifest.id, 'identity-webhooks');
     await request(base).get('/admin/webhooks/api/webhooks').expect(401);
@@ -206,6 +213,16 @@ describe('example identity server (end to end over HTTP)', function () {
     const form = await request(base).post('/login').type('form').send({ username: 'nobody', password: 'whatever-it-is' }).expect(401);
     assert.match(form.text, /Invalid username or password/);
     await delivered('USER_LOGIN_FAILURE', (e) => e.data.reason === 'unknown user' && e.data.username === 'nobody');
+  });
+
+  it('carries the trace of a login to the receiver: the USER_LOGIN delivery has the request\'s trace id', async () => {
+    const traceId = '5c0ffee15c0ffee15c0ffee15c0ffee1';
+    await request(base).post('/login').set('traceparent', `00-${traceId}-1122334455667788-01`)
+      .send({ username: 'alice', password: PASSWORDS[0] }).expect(200);
+    const traced = await eventually(async () => ofType('USER_LOGIN')
+      .find((e) => String(e.request.headers.traceparent ?? '').split('-')[1] === traceId), 15_000);
+    checkDelivery(traced.request, traced.envelope);
+    assert.equal(traced.envelope.data.user.id, alice.id);
   });
 
   it('profile edit emits USER_MODIFIED with the changed fields', async () => {

@@ -17,7 +17,7 @@ export function eventRecord(overrides: Partial<EventRecord> = {}): EventRecord {
   const now = overrides.createdAt ?? new Date();
   return {
     id: newId('evt'), tenantId: 'tenant-a', type: 'USER_LOGIN', body: '{"event_type":"USER_LOGIN"}',
-    idempotencyKey: null, createdAt: now, expiresAt: new Date(now.getTime() + 30 * DAY), ...overrides,
+    idempotencyKey: null, traceParent: null, traceState: null, createdAt: now, expiresAt: new Date(now.getTime() + 30 * DAY), ...overrides,
   };
 }
 

@@ -119,7 +119,7 @@ describe('manifest.json', () => {
         'storage', 'storage.postgres', 'storage.postgres.pool', 'storage.postgres.connectionString', 'storage.mongo',
         'storage.mongo.connection', 'storage.store', 'encryptionKeys', 'encryptionKeys[].id', 'encryptionKeys[].key',
         'customEventTypes[].type', 'customEventTypes[].description', 'customEventTypes[].schema', 'customEventTypes[].example', 'userMapper', 'workerName',
-        'logger', 'logger.info', 'logger.warn', 'logger.error', 'clock',
+        'logger', 'logger.info', 'logger.warn', 'logger.error', 'clock', 'onOperationalEvent', 'metrics.registry',
       ]);
       const seen: string[] = [];
       for (const [path, node] of propertiesOf(manifest.optionsSchema)) {
@@ -155,12 +155,16 @@ describe('manifest.json', () => {
       // The PostgreSQL store keeps its default inline; it is the same prefix.
       assert.equal(schemaAt('/storage/postgres/tablePrefix').node?.default, 'webhook_');
       assert.equal(top.customEventTypes.items?.properties?.category.default, 'CUSTOM');
+      const metrics = resolved.metrics as Exclude<typeof resolved.metrics, false>;
+      const metricsSchema = top.metrics.oneOf![1].properties!;
+      assert.deepEqual([top.metrics.default, metricsSchema.prefix.default, metricsSchema.perWebhookLabels.default],
+        [{}, metrics.prefix, metrics.perWebhookLabels]);
     });
 
     it('lists the runtime-only options, each described, without a default and not required', () => {
       const runtimeOnly = manifest.optionsSchema['x-runtimeOnly'];
       assert.deepEqual([...runtimeOnly].sort(), [
-        '/clock', '/logger', '/storage/mongo/connection', '/storage/postgres/pool', '/storage/store', '/userMapper',
+        '/clock', '/logger', '/metrics/registry', '/onOperationalEvent', '/storage/mongo/connection', '/storage/postgres/pool', '/storage/store', '/userMapper',
       ]);
       for (const pointer of runtimeOnly) {
         const { parent, node } = schemaAt(pointer);
@@ -321,6 +325,13 @@ describe('manifest.json', () => {
         },
         { name: 'a lower-case custom category', valid: false, options: withCustomType({ type: 'ORDER_PLACED', category: 'shop', description: 'x' }) },
         { name: 'a custom event type given as a string', valid: false, options: withCustomType('ORDER_PLACED') },
+        { name: 'metrics: false', valid: true, options: { ...minimal(), metrics: false } },
+        { name: 'metrics with a prefix and per-webhook labels', valid: true, options: { ...minimal(), metrics: { prefix: 'idp_webhooks_', perWebhookLabels: true } } },
+        { name: 'an empty metrics prefix', valid: true, options: { ...minimal(), metrics: { prefix: '' } } },
+        { name: 'metrics: true', valid: false, options: { ...minimal(), metrics: true } },
+        { name: 'a metrics prefix with a dash', valid: false, options: { ...minimal(), metrics: { prefix: 'web-hooks_' } } },
+        { name: 'an unknown metrics option', valid: false, options: { ...minimal(), metrics: { labels: true } } },
+        { name: 'metrics.perWebhookLabels as a string', valid: false, options: { ...minimal(), metrics: { perWebhookLabels: 'yes' } } },
       ];
 
       for (const { name, valid, options } of cases) {

@@ -60,6 +60,8 @@ describe('MongoDB store documents (no server needed)', () => {
       const plain = webhookRecord();
       assert.deepEqual(toWebhookRecord(toWebhookDoc(plain)), plain);
       assert.equal(toEventRecord(toEventDoc(eventRecord())).idempotencyKey, null);
+      const { traceParent: _tp, traceState: _ts, ...olderEvent } = toEventDoc(eventRecord());
+      assert.deepEqual([toEventRecord(olderEvent).traceParent, toEventRecord(olderEvent).traceState], [null, null]);
       const { lastOutcome: _omitted, ...withoutOutcome } = toDeliveryDoc(deliveryRecord(event, webhook));
       const record = toDeliveryRecord(withoutOutcome as ReturnType<typeof toDeliveryDoc>);
       assert.equal(record.lastOutcome, null);
@@ -73,7 +75,7 @@ describe('MongoDB store documents (no server needed)', () => {
       assert.ok(!('leaseToken' in toDeliveryRecord(leased)));
       const pendingEvent = { ...toEventDoc(event), fanoutComplete: false, pendingDeliveries: [toDeliveryDoc(delivery)] };
       assert.deepEqual(Object.keys(toEventRecord(pendingEvent)).sort(),
-        ['body', 'createdAt', 'expiresAt', 'id', 'idempotencyKey', 'tenantId', 'type']);
+        ['body', 'createdAt', 'expiresAt', 'id', 'idempotencyKey', 'tenantId', 'traceParent', 'traceState', 'type']);
       const withVersion = { ...toWebhookDoc(webhook), __v: 0 };
       assert.deepEqual(toWebhookRecord(withVersion), webhook);
     });

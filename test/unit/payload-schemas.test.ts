@@ -72,7 +72,7 @@ describe('payload schemas', () => {
 
   describe('built-in types', () => {
     it('give every built-in type a self-contained 2020-12 data schema that Ajv compiles in strict mode', () => {
-      assert.equal(builtIns.length, 96);
+      assert.equal(builtIns.length, 99); // the 96 of the catalogue table, WEBHOOK_TEST included, and the 3 operational events
       for (const d of builtIns) {
         assert.ok(d.schema, `${d.type} has no schema`);
         assert.equal(d.schema.$schema, JSON_SCHEMA_DIALECT, d.type);

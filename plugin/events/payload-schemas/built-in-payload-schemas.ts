@@ -13,7 +13,7 @@
  * checks that what they produce validates against these schemas.
  */
 import type { BuiltInEventType } from '../catalogue.js';
-import { deepFreeze, type DataSchema } from './data-schema.js';
+import { deepFreeze, type DataSchema, type JsonType } from './data-schema.js';
 import { objectOf, ref, type PartName } from './schema-parts.js';
 
 /** A type's data schema and example data. */
@@ -279,6 +279,30 @@ const ROWS: Record<BuiltInEventType, PayloadRow> = {
   WEBHOOK_CREATED: webhookAudit('The new webhook', false),
   WEBHOOK_UPDATED: webhookAudit('The webhook after the change; changed_fields names what the request changed (secret: the signing secret was rotated)', true),
   WEBHOOK_DELETED: webhookAudit('The webhook as it was', false),
+  WEBHOOK_DISABLED: row('The webhook the plugin disabled, and why', { webhook: ref('WebhookSummary'), reason: text('Why it was disabled, in words meant for people') },
+    ['webhook', 'reason'], {
+      webhook: { ...WEBHOOK, enabled: false, status: { state: 'disabled', reason: 'The endpoint answered 410 Gone', disabled_at: '2026-01-15T09:30:00.000Z', failing_since: null } },
+      reason: 'The endpoint answered 410 Gone',
+    }),
+  WEBHOOK_FAILING: row('The webhook whose every delivery has failed since failing_since', { webhook: ref('WebhookSummary'), failing_since: time('Start of the run of failures') },
+    ['webhook', 'failing_since'], {
+      webhook: { ...WEBHOOK, status: { ...WEBHOOK.status, failing_since: '2026-01-15T08:30:00.000Z' } },
+      failing_since: '2026-01-15T08:30:00.000Z',
+    }),
+  DELIVERY_EXHAUSTED: row('The delivery that will not be retried, and its webhook', {
+    delivery: objectOf('The delivery', {
+      id: text('The delivery\'s id (the webhook-id header it was sent with)'),
+      event_id: text('The event it carried'),
+      event_type: text('That event\'s type'),
+      attempts: { type: 'integer', description: 'Attempts made' },
+      last_outcome: text('How the last attempt ended, e.g. http_error, timeout, connection_refused, dns, tls, network, blocked'),
+      last_status_code: { type: ['integer', 'null'] as JsonType[], description: 'HTTP status of the last attempt; null when none came' },
+    }, ['id', 'event_id', 'event_type', 'attempts']),
+    webhook: ref('WebhookSummary'),
+  }, ['delivery', 'webhook'], {
+    delivery: { id: 'msg_2mQ8vN3xR9kP2sT7wY4zBc', event_id: 'evt_4mQ7vN2xR8kP1sT6wY3zAb', event_type: 'USER_CREATED', attempts: 8, last_outcome: 'http_error', last_status_code: 503 },
+    webhook: WEBHOOK,
+  }),
   WEBHOOK_TEST: row('A test send: it describes nothing that happened', {
     message: text('Says that this is a test'),
     webhook: objectOf('The webhook tested', { id: text('The webhook\'s id'), name: text('Its name') }, ['id', 'name']),

@@ -143,13 +143,14 @@ export class MongoDeliveryQueue {
 
     const claimed = await this.models.deliveries.find({ leaseToken }).lean();
     const eventIds = [...new Set(claimed.map((d) => d.eventId))];
-    const events = await this.models.events.find({ _id: { $in: eventIds } }, { body: 1 }).lean();
+    const events = await this.models.events.find({ _id: { $in: eventIds } }, { body: 1, traceParent: 1, traceState: 1 }).lean();
     const bodies = new Map(events.map((e) => [e._id, e.body]));
+    const traces = new Map(events.map((e) => [e._id, { traceParent: e.traceParent ?? null, traceState: e.traceState ?? null }]));
     return inTurns(claimed, dueBefore)
       // An event is never pruned while a delivery needs it; a delivery without one (which
       // would have nothing to send) is left leased rather than handed out with no body.
       .filter((d) => bodies.has(d.eventId))
-      .map((d) => ({ delivery: toDeliveryRecord(d), body: bodies.get(d.eventId) as string }));
+      .map((d) => ({ delivery: toDeliveryRecord(d), body: bodies.get(d.eventId) as string, ...traces.get(d.eventId) }));
   }
 
   /**

@@ -22,7 +22,10 @@ export type DeliveryDoc = AsDoc<DeliveryRecord> & {
   leaseToken?: string;
 };
 
-export type EventDoc = AsDoc<EventRecord> & {
+export type EventDoc = Omit<AsDoc<EventRecord>, 'traceParent' | 'traceState'> & {
+  /** Absent from documents written before the fields existed (and from events without a trace): read as null. */
+  traceParent?: string | null;
+  traceState?: string | null;
   /** False from the event insert until all its deliveries are written. Internal. */
   fanoutComplete: boolean;
   /** The planned delivery documents, kept on the event until the fan-out is complete. Internal. */
@@ -53,6 +56,7 @@ export function toWebhookRecord(d: WebhookDoc): WebhookRecord {
 export function toEventDoc(e: EventRecord): Omit<EventDoc, 'fanoutComplete' | 'pendingDeliveries'> {
   return {
     _id: e.id, tenantId: e.tenantId, type: e.type, body: e.body, idempotencyKey: e.idempotencyKey,
+    traceParent: e.traceParent ?? null, traceState: e.traceState ?? null,
     createdAt: e.createdAt, expiresAt: e.expiresAt,
   };
 }
@@ -60,6 +64,7 @@ export function toEventDoc(e: EventRecord): Omit<EventDoc, 'fanoutComplete' | 'p
 export function toEventRecord(d: Omit<EventDoc, 'fanoutComplete' | 'pendingDeliveries'>): EventRecord {
   return {
     id: d._id, tenantId: d.tenantId, type: d.type, body: d.body, idempotencyKey: d.idempotencyKey ?? null,
+    traceParent: d.traceParent ?? null, traceState: d.traceState ?? null,
     createdAt: d.createdAt, expiresAt: d.expiresAt,
   };
 }

@@ -92,6 +92,8 @@ export function eventSchema() {
     type: { type: String },
     body: { type: String },
     idempotencyKey: { type: String, default: null },
+    traceParent: { type: String, default: null },
+    traceState: { type: String, default: null },
     createdAt: { type: Date, required: true },
     expiresAt: { type: Date, required: true },
     fanoutComplete: { type: Boolean, required: true },

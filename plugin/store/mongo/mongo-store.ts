@@ -9,6 +9,7 @@ import type {
   DeliveryQuery,
   DeliveryRecord,
   DeliveryRelease,
+  BacklogSummary,
   DeliverySummary,
   EventRecord,
   PruneResult,
@@ -31,6 +32,7 @@ import {
 } from './mongo-documents.js';
 import { MongoDeliveryQueue } from './mongo-delivery-queue.js';
 import { summarizeDeliveries } from './mongo-delivery-summary.js';
+import { summarizeBacklog } from './mongo-backlog-summary.js';
 import { insertIgnoringDuplicates, isDuplicateKeyError } from './mongo-duplicate-keys.js';
 import { DEFAULT_COLLECTION_PREFIX, type MongoModels, registerMongoModels } from './mongo-models.js';
 
@@ -338,6 +340,10 @@ export class MongoStore implements WebhookStore {
   /** See mongo-delivery-summary.ts. */
   summarizeDeliveries(tenantId: string, webhookIds: readonly string[], since: Date): Promise<Map<string, DeliverySummary>> {
     return summarizeDeliveries(this.models.deliveries, tenantId, webhookIds, since);
+  }
+
+  summarizeBacklog(): Promise<BacklogSummary> {
+    return summarizeBacklog(this.models.webhooks, this.models.deliveries);
   }
 
   requeueDelivery(tenantId: string, id: string, now: Date): Promise<RequeueResult> {

@@ -16,6 +16,7 @@ export function toWebhook(r: Row): WebhookRecord {
 export function toEvent(r: Row): EventRecord {
   return {
     id: r.id, tenantId: r.tenant_id, type: r.type, body: r.body, idempotencyKey: r.idempotency_key,
+    traceParent: r.trace_parent ?? null, traceState: r.trace_state ?? null,
     createdAt: r.created_at, expiresAt: r.expires_at,
   };
 }

@@ -34,6 +34,9 @@ CREATE TABLE IF NOT EXISTS ${t('events')} (
   created_at timestamptz NOT NULL,
   expires_at timestamptz NOT NULL
 );
+-- Added after the first release (trace context carried to receivers): ALTER upgrades existing databases.
+ALTER TABLE ${t('events')} ADD COLUMN IF NOT EXISTS trace_parent text;
+ALTER TABLE ${t('events')} ADD COLUMN IF NOT EXISTS trace_state text;
 CREATE UNIQUE INDEX IF NOT EXISTS ${t('events_idempotency')} ON ${t('events')} (tenant_id, idempotency_key)
   WHERE idempotency_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS ${t('events_expiry')} ON ${t('events')} (expires_at);

@@ -8,6 +8,7 @@ import type {
   DeliveryQuery,
   DeliveryRecord,
   DeliveryRelease,
+  BacklogSummary,
   DeliverySummary,
   EventRecord,
   PruneResult,
@@ -19,6 +20,7 @@ import type {
   WebhookStore,
 } from '../store-port.js';
 import { summarizeDeliveries } from './postgres-delivery-summary.js';
+import { summarizeBacklog } from './postgres-backlog-summary.js';
 import { createPostgresAgendaBackend, listenForNewWork } from './postgres-notifications.js';
 import { postgresSchema } from './postgres-schema.js';
 import { toAttempt, toDelivery, toEvent, toWebhook } from './postgres-rows.js';
@@ -212,8 +214,8 @@ export class PostgresStore implements WebhookStore {
     const first = deliveries[0];
     const { rows } = await this.pool.query(
       `WITH ev AS (
-         INSERT INTO ${this.table('events')} (id, tenant_id, type, body, idempotency_key, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING id),
+         INSERT INTO ${this.table('events')} (id, tenant_id, type, body, idempotency_key, created_at, expires_at, trace_parent, trace_state)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $15, $16) ON CONFLICT DO NOTHING RETURNING id),
        dl AS (
          INSERT INTO ${this.table('deliveries')} (id, tenant_id, webhook_id, event_id, event_type, status, attempts,
            next_attempt_at, lease_owner, lease_expires_at, created_at, updated_at, expires_at)
@@ -229,7 +231,8 @@ export class PostgresStore implements WebhookStore {
       [event.id, event.tenantId, event.type, event.body, event.idempotencyKey, event.createdAt, event.expiresAt,
         first?.expiresAt ?? event.expiresAt,
         deliveries.map((d) => d.id), deliveries.map((d) => d.webhookId), deliveries.map((d) => d.nextAttemptAt),
-        deliveries.map((d) => d.leaseOwner), deliveries.map((d) => d.leaseExpiresAt), options.announce === true],
+        deliveries.map((d) => d.leaseOwner), deliveries.map((d) => d.leaseExpiresAt), options.announce === true,
+        event.traceParent ?? null, event.traceState ?? null],
     );
     if (rows[0].inserted === 1) return { eventId: event.id, created: true, deliveryCount: rows[0].deliveries };
     const existing = await this.pool.query(
@@ -283,11 +286,14 @@ export class PostgresStore implements WebhookStore {
        SET lease_owner = $3, lease_expires_at = $4, next_attempt_at = $4, updated_at = $1
        FROM taken, ${this.table('events')} e
        WHERE d.id = taken.id AND e.id = d.event_id
-       RETURNING d.*, e.body AS event_body, taken.turn, taken.next_attempt_at AS due_at`,
+       RETURNING d.*, e.body AS event_body, e.trace_parent AS event_trace_parent, e.trace_state AS event_trace_state, taken.turn, taken.next_attempt_at AS due_at`,
       [now, limit, owner, leaseUntil, limits.map(([id]) => id), limits.map(([, room]) => Math.max(0, room)),
         Math.max(0, perWebhookLimit ?? limit)]);
     rows.sort((a, b) => Number(a.turn) - Number(b.turn) || a.due_at.getTime() - b.due_at.getTime());
-    return rows.map((row) => ({ delivery: toDelivery(row), body: row.event_body as string }));
+    return rows.map((row) => ({
+      delivery: toDelivery(row), body: row.event_body as string,
+      traceParent: row.event_trace_parent ?? null, traceState: row.event_trace_state ?? null,
+    }));
   }
 
   async releaseDeliveries(releases: readonly DeliveryRelease[]): Promise<void> {
@@ -404,6 +410,10 @@ export class PostgresStore implements WebhookStore {
 
   summarizeDeliveries(tenantId: string, webhookIds: readonly string[], since: Date): Promise<Map<string, DeliverySummary>> {
     return summarizeDeliveries(this.pool, this.table('deliveries'), tenantId, webhookIds, since);
+  }
+
+  summarizeBacklog(): Promise<BacklogSummary> {
+    return summarizeBacklog(this.pool, this.table('webhooks'), this.table('deliveries'));
   }
 
   async requeueDelivery(tenantId: string, id: string, now: Date): Promise<RequeueResult> {

@@ -13,9 +13,10 @@ export async function summarizeBacklog(
   const states = await webhooks.aggregate<{ _id: 'enabled' | 'failing' | 'disabled'; n: number; ids: string[] }>([
     {
       $group: {
-        _id: { $cond: [{ $not: ['$enabled'] }, 'disabled', { $cond: [{ $eq: [{ $type: '$failingSince' }, 'date'] }, 'failing', 'enabled'] }] },
+        // failingSince is a date or null: $ifNull makes null (or a missing field) false, and a date is true.
+        _id: { $cond: [{ $not: ['$enabled'] }, 'disabled', { $cond: [{ $ifNull: ['$failingSince', false] }, 'failing', 'enabled'] }] },
         n: { $sum: 1 },
-        ids: { $push: { $cond: ['$enabled', '$_id', '$$REMOVE'] } },
+        ids: { $push: '$_id' },
       },
     },
   ]);
@@ -23,7 +24,7 @@ export async function summarizeBacklog(
   const enabledIds: string[] = [];
   for (const s of states) {
     summary.webhooks[s._id] = s.n;
-    enabledIds.push(...s.ids);
+    if (s._id !== 'disabled') enabledIds.push(...s.ids);
   }
   if (enabledIds.length === 0) return summary;
   const pending = await deliveries.aggregate<{ _id: string; n: number; oldest: Date }>([

@@ -98,13 +98,7 @@ export class WebhookService {
     if (opened.secrets === null) return this.updateUnreadable(current, value, opened.error, ctx);
     const secrets = opened.secrets;
     const now = this.deps.clock();
-    const patch: WebhookPatch = { updatedAt: now };
-    if (value.name !== undefined) patch.name = value.name;
-    if (value.description !== undefined) patch.description = value.description;
-    if (value.url !== undefined) patch.url = value.url;
-    if (value.events !== undefined) patch.events = value.events;
-    if (value.rate_limit_per_second !== undefined) patch.rateLimitPerSecond = value.rate_limit_per_second;
-    applyEnabled(patch, value.enabled, current.enabled, now);
+    const patch = plainFieldsPatch(value, current.enabled, now);
     // Secret values the caller does not send again keep their stored values (see WebhookUpdate):
     // an API key header can be renamed, and one custom header set or removed, without retyping the
     // rest - unless the URL moves to another origin, which clears them (credential-origin.ts).
@@ -148,13 +142,7 @@ export class WebhookService {
       throw new SecretsUnreadableError(reason);
     }
     const now = this.deps.clock();
-    const patch: WebhookPatch = { updatedAt: now };
-    if (value.name !== undefined) patch.name = value.name;
-    if (value.description !== undefined) patch.description = value.description;
-    if (value.url !== undefined) patch.url = value.url;
-    if (value.events !== undefined) patch.events = value.events;
-    if (value.rate_limit_per_second !== undefined) patch.rateLimitPerSecond = value.rate_limit_per_second;
-    applyEnabled(patch, value.enabled, current.enabled, now);
+    const patch = plainFieldsPatch(value, current.enabled, now);
     const updated = await this.write(ctx.tenantId, current.id, patch, current.updatedAt);
     this.deps.onWebhookChanged(current.id);
     const webhook = toWebhookView(updated, null, reason);
@@ -228,6 +216,18 @@ export class WebhookService {
       this.deps.logger.error(`Could not record the ${type} audit event`, { webhookId: webhook.id, error: String(error) });
     }
   }
+}
+
+/** The patch of an update's fields that live outside the sealed secrets. */
+function plainFieldsPatch(value: WebhookUpdate, currentlyEnabled: boolean, now: Date): WebhookPatch {
+  const patch: WebhookPatch = { updatedAt: now };
+  if (value.name !== undefined) patch.name = value.name;
+  if (value.description !== undefined) patch.description = value.description;
+  if (value.url !== undefined) patch.url = value.url;
+  if (value.events !== undefined) patch.events = value.events;
+  if (value.rate_limit_per_second !== undefined) patch.rateLimitPerSecond = value.rate_limit_per_second;
+  applyEnabled(patch, value.enabled, currentlyEnabled, now);
+  return patch;
 }
 
 /** An `enabled` change: re-enabling clears why the plugin disabled it and starts a fresh failure window. */

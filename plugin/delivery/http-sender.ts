@@ -92,14 +92,14 @@ export class HttpSender {
       const chunks: Buffer[] = [];
       let kept = 0;
       let settled = false;
-      const finish = (result: Omit<SendResult, 'durationMs'>) => {
+      const finish = (result: Omit<SendResult, 'durationMs'>, hideDuration = false) => {
         if (settled) return;
         settled = true;
         resolve({
           ...result,
           responseExcerpt: storableText(result.responseExcerpt),
           errorMessage: storableText(result.errorMessage),
-          durationMs: result.errorMessage === notResolvedMessage(url) ? 0 : elapsed(),
+          durationMs: hideDuration ? 0 : elapsed(),
         });
       };
       const finishWithResponse = () => {
@@ -158,7 +158,7 @@ export class HttpSender {
       stream.on('end', finishWithResponse);
       stream.on('error', (error: Error & { code?: string }) => {
         if (statusCode !== null) return finishWithResponse();
-        finish(failed(error));
+        finish(failed(error), isUnresolvedName(error));
       });
       stream.resume();
     });
@@ -228,15 +228,20 @@ export function classifyError(error: Error & { code?: string; cause?: unknown })
  * resolves only to forbidden addresses and a name that does not resolve get the same words,
  * so pointing webhooks at internal names cannot tell which of them exist.
  */
+/** A name that does not resolve, or resolves only to forbidden addresses: the two cases told apart by nothing. */
+function isUnresolvedName(error: Error & { code?: string; cause?: unknown }): boolean {
+  if (classifyError(error) !== 'dns') return false;
+  const codes = [error.code, (error.cause as { code?: string } | undefined)?.code];
+  return !!egressRefusalOf(error) || codes.some((c) => c !== undefined && NOT_RESOLVED.has(c));
+}
+
 function describeError(error: Error & { code?: string; cause?: unknown; range?: string }, url: string): string {
   const cause = error.cause as (Error & { code?: string; range?: string }) | undefined;
   const outcome = classifyError(error);
   if (outcome === 'dns') {
     const host = hostOf(url);
     const codes = [error.code, cause?.code];
-    if (egressRefusalOf(error) || codes.some((c) => c !== undefined && NOT_RESOLVED.has(c))) {
-      return notResolvedMessage(url);
-    }
+    if (isUnresolvedName(error)) return notResolvedMessage(url);
     if (codes.includes('ETIMEOUT')) return `Could not resolve ${host}: the DNS server did not answer in time`;
     return `Could not resolve ${host}: the DNS server failed`;
   }

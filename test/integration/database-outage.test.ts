@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { createServer, type Socket } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { execFileSync } from 'node:child_process';
 import { startEmbeddedPostgres } from '../../dev/embedded-postgres.js';
 import { createWebhooksPlugin, EventNotRecordedError, type WebhooksPlugin } from '../../plugin/index.js';
 import { eventually, startTestPlugin, TEST_KEY } from '../support/plugin-fixture.js';
 import { freshPostgresDatabase } from '../support/postgres-fixture.js';
+import { startBlackHoleDatabase } from '../support/black-hole-database.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
 import { TestReceiver } from '../support/receiver.js';
 
@@ -17,21 +16,9 @@ describe('database faults', function () {
   const cleanup = cleanupAfterEach();
 
   it('rejects hook calls within hookTimeoutMs when the database accepts connections and never answers', async () => {
-    // A "PostgreSQL" that hangs: what a cut network or a stalled server looks like to the pool.
-    const sockets = new Set<Socket>();
-    const hole = createServer((socket) => {
-      sockets.add(socket);
-      socket.on('error', () => undefined);
-      socket.resume();
-    });
-    await new Promise<void>((resolve) => hole.listen(0, '127.0.0.1', resolve));
-    cleanup(async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => hole.close(resolve));
-    });
-    const { port } = hole.address() as AddressInfo;
+    const connectionString = await startBlackHoleDatabase(cleanup);
     const plugin = createWebhooksPlugin({
-      storage: { postgres: { connectionString: `postgres://u:p@127.0.0.1:${port}/db` } },
+      storage: { postgres: { connectionString } },
       encryptionKeys: [TEST_KEY],
       hookTimeoutMs: 300,
       logger: { info: () => undefined, warn: () => undefined, error: () => undefined },

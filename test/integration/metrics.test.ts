@@ -7,30 +7,26 @@ import type { AttemptOutcome } from '../../plugin/store/store-port.js';
 import { eventually, startTestPlugin, type PluginOverrides } from '../support/plugin-fixture.js';
 import { parsePrometheusText, sampleValue, type Sample } from '../support/prometheus-text.js';
 import { TestReceiver } from '../support/receiver.js';
+import { cleanupAfterEach } from '../support/cleanups.js';
 
 const TENANT = 'acme';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('Prometheus metrics', function () {
   this.timeout(30_000);
-  let cleanups: Array<() => Promise<unknown>> = [];
-  afterEach(async () => {
-    const pending = cleanups.reverse();
-    cleanups = [];
-    for (const cleanup of pending) await cleanup().catch(() => undefined);
-  });
+  const cleanup = cleanupAfterEach();
   after(() => sleep(100));
 
   async function receiver(status = 200): Promise<TestReceiver> {
     const started = await new TestReceiver().start();
     started.respondWith((_req, res) => void res.writeHead(status).end(status === 200 ? 'ok' : 'boom'));
-    cleanups.push(() => started.stop());
+    cleanup(() => started.stop());
     return started;
   }
 
   async function plugin(overrides: PluginOverrides = {}): Promise<WebhooksPlugin> {
     const started = await startTestPlugin(overrides);
-    cleanups.push(() => started.plugin.stop());
+    cleanup(() => started.plugin.stop());
     return started.plugin;
   }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { createWebhooksPlugin } from '../../plugin/index.js';
 import type { WebhookStore } from '../../plugin/store/store-port.js';
+import { startBlackHoleDatabase } from '../support/black-hole-database.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
 import { eventually, startTestPlugin, TEST_KEY } from '../support/plugin-fixture.js';
 
@@ -38,21 +38,9 @@ describe('plugin.health()', function () {
   });
 
   it('says the store is unreachable within hookTimeoutMs when the database never answers, and never hangs', async () => {
-    // A "PostgreSQL" that accepts connections and never answers (a cut network, a stalled server).
-    const sockets = new Set<Socket>();
-    const hole = createServer((socket) => {
-      sockets.add(socket);
-      socket.on('error', () => undefined);
-      socket.resume();
-    });
-    await new Promise<void>((resolve) => hole.listen(0, '127.0.0.1', resolve));
-    cleanup(async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => hole.close(resolve));
-    });
-    const { port } = hole.address() as AddressInfo;
+    const connectionString = await startBlackHoleDatabase(cleanup);
     const plugin = createWebhooksPlugin({
-      storage: { postgres: { connectionString: `postgres://u:p@127.0.0.1:${port}/db` } },
+      storage: { postgres: { connectionString } },
       encryptionKeys: [TEST_KEY],
       hookTimeoutMs: 300,
       logger: { info: () => undefined, warn: () => undefined, error: () => undefined },

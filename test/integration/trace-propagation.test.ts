@@ -5,6 +5,7 @@ import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type Readabl
 import type { WebhooksPlugin } from '../../plugin/index.js';
 import { eventually, startTestPlugin } from '../support/plugin-fixture.js';
 import { TestReceiver, type ReceivedRequest } from '../support/receiver.js';
+import { cleanupAfterEach } from '../support/cleanups.js';
 
 const TENANT = 'acme';
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -17,19 +18,14 @@ const traceparentOf = (r: ReceivedRequest) => r.headers.traceparent as string | 
 
 describe('trace context carried to the receiver', function () {
   this.timeout(30_000);
-  let cleanups: Array<() => Promise<unknown>> = [];
-  afterEach(async () => {
-    const pending = cleanups.reverse();
-    cleanups = [];
-    for (const cleanup of pending) await cleanup().catch(() => undefined);
-  });
+  const cleanup = cleanupAfterEach();
   after(() => sleep(100));
 
   async function setUp(): Promise<{ p: WebhooksPlugin; rx: TestReceiver }> {
     const rx = await new TestReceiver().start();
-    cleanups.push(() => rx.stop());
+    cleanup(() => rx.stop());
     const { plugin: p } = await startTestPlugin();
-    cleanups.push(() => p.stop());
+    cleanup(() => p.stop());
     await p.webhooks.create({ name: 'crm', url: `${rx.url}/hook`, events: ['USER_LOGIN'] }, p.context({ tenantId: TENANT }, 'default'));
     return { p, rx };
   }

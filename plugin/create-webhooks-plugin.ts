@@ -14,7 +14,7 @@ import { PayloadShaper } from './events/payload-schemas/payload-shaper.js';
 import { SubscriptionCache } from './events/subscription-cache.js';
 import { mapUser as defaultUserMapper } from './events/user-mapper.js';
 import { createLifecycleHooks, type LifecycleHooks } from './host/lifecycle-hooks.js';
-import { normalizeContext } from './host/hook-context.js';
+import { normalizeContext } from './events/event-context.js';
 import { instrumentPassport, type PassportInstrumentationOptions, type PassportLike } from './host/passport-instrumentation.js';
 import { checkHealth, type PluginHealth } from './observability/health.js';
 import { createDeliveryMetrics } from './observability/create-delivery-metrics.js';

@@ -10,7 +10,7 @@ export { DEFAULT_DELIVERY_OPTIONS } from './options.js';
 export type { MetricsOptions } from './options.js';
 export * from './errors.js';
 export type { LifecycleHooks, HostUser, HostRole } from './host/lifecycle-hooks.js';
-export type { HookContext } from './host/hook-context.js';
+export type { HookContext } from './events/event-context.js';
 export type { RecordedEvent } from './events/event-recorder.js';
 export type { Envelope, CurrentContext } from './events/envelope.js';
 export { EventCatalogue, BUILT_IN_EVENT_TYPES, EVENT_CATEGORIES, TEST_EVENT_TYPE, CatalogueError } from './events/catalogue.js';

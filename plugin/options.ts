@@ -7,7 +7,7 @@ import type { WebhookStore } from './store/store-port.js';
 import type { OperationalEvent } from './webhooks/operational-event-publisher.js';
 import { DEFAULT_RETRY_POLICY } from './delivery/retry-policy.js';
 import { assertValidEgressPolicy, InvalidAllowListEntryError } from './security/egress/egress-allow-list.js';
-import { TENANT_ID_SCHEMA } from './host/hook-context.js';
+import { TENANT_ID_SCHEMA } from './events/event-context.js';
 import { joiDetails } from './validation-details.js';
 import type { Registry } from 'prom-client';
 import { adaptLogger, LOGGER_STYLES, type LoggerStyle } from './plugin-logger.js';

@@ -3,7 +3,7 @@ import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import Joi from 'joi';
 import type { WebhooksPlugin } from '../create-webhooks-plugin.js';
 import { InvalidOptionsError, NotFoundError, WebhooksError } from '../errors.js';
-import { TENANT_ID_SCHEMA, type NormalizedContext } from '../host/hook-context.js';
+import { TENANT_ID_SCHEMA, type NormalizedContext } from '../events/event-context.js';
 import { ID_PATTERN } from '../ids.js';
 import { TEST_EVENT_TYPE } from '../events/catalogue.js';
 import { exampleEnvelope } from '../events/payload-schemas/envelope-schema.js';

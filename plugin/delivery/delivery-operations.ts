@@ -1,7 +1,7 @@
 import { DeliveryInFlightError, NotFoundError } from '../errors.js';
 import { TEST_EVENT_TYPE } from '../events/catalogue.js';
 import { newDelivery, type EventRecorder } from '../events/event-recorder.js';
-import type { NormalizedContext } from '../host/hook-context.js';
+import type { NormalizedContext } from '../events/event-context.js';
 import type { WebhookStore } from '../store/store-port.js';
 import type { DeliveryPump } from './delivery-pump.js';
 

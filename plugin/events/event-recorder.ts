@@ -6,7 +6,7 @@ import { buildEnvelope, type EventSource } from './envelope.js';
 import { matchesAny } from './event-selector.js';
 import type { PayloadShaper } from './payload-schemas/payload-shaper.js';
 import type { SubscriptionCache } from './subscription-cache.js';
-import type { NormalizedContext } from '../host/hook-context.js';
+import type { NormalizedContext } from './event-context.js';
 import type { DeliveryMetrics } from '../observability/delivery-metrics.js';
 import { traceRecord } from '../observability/tracing.js';
 

@@ -2,7 +2,7 @@ import Joi from 'joi';
 import { ValidationError } from '../errors.js';
 import type { EventRecorder, RecordedEvent } from '../events/event-recorder.js';
 import { USER_ID_FIELDS, type UserMapper } from '../events/user-mapper.js';
-import { normalizeContext, type HookContext } from './hook-context.js';
+import { normalizeContext, type HookContext } from '../events/event-context.js';
 import { joiDetails } from '../validation-details.js';
 import { traceHookCall } from '../observability/tracing.js';
 

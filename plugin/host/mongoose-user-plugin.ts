@@ -20,7 +20,7 @@ import type { ClientSession, HydratedDocument, Query, Schema } from 'mongoose';
 import { InvalidOptionsError } from '../errors.js';
 import { isSensitiveKey } from '../events/sensitive-data.js';
 import type { Logger } from '../options.js';
-import type { HookContext } from './hook-context.js';
+import type { HookContext } from '../events/event-context.js';
 import type { LifecycleHooks } from './lifecycle-hooks.js';
 import { joiDetails } from '../validation-details.js';
 

@@ -1,6 +1,6 @@
 import type { Logger } from '../options.js';
 import type { LifecycleHooks } from './lifecycle-hooks.js';
-import type { HookContext } from './hook-context.js';
+import type { HookContext } from '../events/event-context.js';
 
 /** The parts of a Passport `Authenticator` the instrumentation touches. */
 export interface PassportLike {

@@ -1,6 +1,6 @@
 import type { OperationalSignal } from '../delivery/operational-events.js';
 import type { EventRecorder } from '../events/event-recorder.js';
-import type { NormalizedContext } from '../host/hook-context.js';
+import type { NormalizedContext } from '../events/event-context.js';
 import type { Logger } from '../options.js';
 import type { SecretBox } from '../security/secret-box.js';
 import type { WebhookRecord, WebhookStore } from '../store/store-port.js';

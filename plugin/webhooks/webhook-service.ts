@@ -2,7 +2,7 @@ import { ConflictError, NotFoundError } from '../errors.js';
 import type { EventCatalogue } from '../events/catalogue.js';
 import type { EventRecorder } from '../events/event-recorder.js';
 import { checkUrlAtSave, type EgressPolicy } from '../security/egress/webhook-url-rules.js';
-import type { NormalizedContext } from '../host/hook-context.js';
+import type { NormalizedContext } from '../events/event-context.js';
 import { newId } from '../ids.js';
 import type { SecretBox } from '../security/secret-box.js';
 import { DEFAULT_SIGNATURE_SCHEME, generateSigningKey, type SignatureScheme } from '../security/signing-keys.js';

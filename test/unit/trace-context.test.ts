@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { normalizeContext } from '../../plugin/host/hook-context.js';
+import { normalizeContext } from '../../plugin/events/event-context.js';
 import {
   attemptTraceHeaders, isValidTraceparent, MAX_TRACESTATE_LENGTH, parseTraceparent, resolveTraceContext, sanitizeTracestate,
 } from '../../plugin/observability/trace-context.js';

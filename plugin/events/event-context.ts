@@ -1,7 +1,7 @@
 import { trace } from '@opentelemetry/api';
 import Joi from 'joi';
 import { ValidationError } from '../errors.js';
-import type { Actor, ClientInfo, RequestMetadata } from '../events/envelope.js';
+import type { Actor, ClientInfo, RequestMetadata } from './envelope.js';
 import { joiDetails } from '../validation-details.js';
 import { isValidTraceparent, MAX_TRACESTATE_LENGTH, resolveTraceContext, type TraceContext } from '../observability/trace-context.js';
 

@@ -215,11 +215,11 @@ async function storeRun(label: string, store: PostgresStore): Promise<RunOutcome
     const at = new Date();
     const webhooks = await store.listEnabledWebhooks('bench');
     const event: EventRecord = {
-      id: `evt_${randomBytes(16).toString('base64url')}`, tenantId: 'bench', type: 'USER_LOGIN', body, idempotencyKey: null,
+      id: `evt_${randomBytes(16).toString('base64url')}`, tenantId: 'bench', type: 'USER_LOGIN', body, idempotencyKey: null, subject: null,
       createdAt: at, expiresAt: new Date(at.getTime() + 86_400_000),
     };
     const deliveries: DeliveryRecord[] = webhooks.map((w) => ({
-      id: `msg_${randomBytes(16).toString('base64url')}`, tenantId: 'bench', webhookId: w.id, eventId: event.id, eventType: 'USER_LOGIN',
+      id: `msg_${randomBytes(16).toString('base64url')}`, tenantId: 'bench', webhookId: w.id, eventId: event.id, eventType: 'USER_LOGIN', subject: null, sequence: null,
       status: 'pending', attempts: 0, nextAttemptAt: at, leaseOwner: null, leaseExpiresAt: null, lastAttemptAt: null, lastStatusCode: null,
       lastOutcome: null, createdAt: at, updatedAt: at, expiresAt: event.expiresAt,
     }));

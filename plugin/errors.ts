@@ -96,3 +96,15 @@ export class PluginStoppedError extends WebhooksError {
     super('plugin_stopped', 'The webhooks plugin has been stopped', { status: 503 });
   }
 }
+
+/**
+ * `context.transaction` cannot carry the event: it is not an open transaction of the plugin's
+ * own database (another database or server, another MongoClient, a client outside BEGIN, a
+ * session with no transaction). A programming error in the host: nothing was written, and
+ * the host's transaction is left as it was, so the host can roll it back.
+ */
+export class ForeignTransactionError extends WebhooksError {
+  constructor(reason: string) {
+    super('foreign_transaction', `context.transaction cannot be used: ${reason}`, { status: 500, expose: true });
+  }
+}

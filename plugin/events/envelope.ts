@@ -24,6 +24,14 @@ export interface ClientInfo {
 export interface CurrentContext {
   event_id: string;
   tenant_id: string;
+  /** What the event is about (`user:<id>`...), or null (see event-subject.ts). */
+  subject: string | null;
+  /**
+   * The event's number among the tenant's events about `subject` (1, 2, ...; a gap is an event
+   * this receiver did not get), or null without a subject. Written by the store as it records
+   * the event: the recorder leaves 0 in its place (see SEQUENCE_PLACEHOLDER).
+   */
+  sequence: number | null;
   source: EventSource;
   request: RequestMetadata | null;
   actor: Actor | null;

@@ -3,6 +3,7 @@ import Joi from 'joi';
 import { ValidationError } from '../errors.js';
 import type { Actor, ClientInfo, RequestMetadata } from './envelope.js';
 import { joiDetails } from '../validation-details.js';
+import type { HostTransaction } from '../store/store-port.js';
 import { isValidTraceparent, MAX_TRACESTATE_LENGTH, resolveTraceContext, type TraceContext } from '../observability/trace-context.js';
 
 /**
@@ -28,6 +29,21 @@ export interface HookContext {
   traceparent?: string;
   /** W3C `tracestate` that goes with `traceparent` (at most 512 characters). Default: none. */
   tracestate?: string;
+  /**
+   * The host's open transaction, so the event is written in it (a transactional outbox): rolled
+   * back, nothing is ever sent; committed, it is delivered. A `pg` client inside BEGIN on the
+   * plugin's PostgreSQL database, or a mongoose `ClientSession` with a transaction started on
+   * the plugin's connection (MongoDB transactions need a replica set). Anything else is refused
+   * with `ForeignTransactionError`, before anything is written.
+   */
+  transaction?: HostTransaction;
+  /**
+   * What the event is about, as `<kind>:<id>` (1-200 printable characters). Default: read from
+   * the data (`user:<id>`, else `role:<id>`, else the first object with an id). Events about one
+   * subject are numbered per tenant (`current_context.sequence`), and webhooks with
+   * `ordering: "per_subject"` receive them in that order.
+   */
+  subject?: string;
 }
 
 export interface NormalizedContext {
@@ -38,6 +54,10 @@ export interface NormalizedContext {
   idempotencyKey: string | null;
   /** The event's trace context (see observability/trace-context.ts); absent or null: none. */
   trace?: TraceContext | null;
+  /** The host's transaction to write the event in; absent or null: the plugin's own. */
+  transaction?: HostTransaction | null;
+  /** The subject the host named; absent or null: read from the data (event-subject.ts). */
+  subject?: string | null;
 }
 
 export const TENANT_ID_SCHEMA = Joi.string().pattern(/^[A-Za-z0-9._:@-]{1,128}$/).message('{{#label}} must be 1-128 letters, digits or . _ : @ -');
@@ -59,6 +79,7 @@ const contextSchema = Joi.object({
   traceparent: Joi.string().custom((value, helpers) => (isValidTraceparent(value) ? value : helpers.error('any.invalid')))
     .messages({ 'any.invalid': '{{#label}} must be a W3C traceparent (00-<32 hex>-<16 hex>-<2 hex>, ids not all zero)' }),
   tracestate: Joi.string().max(MAX_TRACESTATE_LENGTH).pattern(/^[\x20-\x7e]*$/).message('{{#label}} must be printable ASCII'),
+  subject: Joi.string().min(1).max(200).pattern(/^[^\u0000-\u001f\u007f]*$/).message('{{#label}} must not contain control characters'),
 }).default({});
 
 function header(req: HookContext['req'], name: string): string | null {
@@ -68,7 +89,14 @@ function header(req: HookContext['req'], name: string): string | null {
 }
 
 export function normalizeContext(input: unknown, defaultTenantId: string): NormalizedContext {
-  const { value, error } = contextSchema.validate(input, { abortEarly: false });
+  // The transaction is passed on as it is: joi would validate a copy, and a copy of a pg client
+  // or a ClientSession is not the host's transaction. The store checks it.
+  const { transaction, rest } = withoutTransaction(input);
+  if (transaction !== undefined && (transaction === null || typeof transaction !== 'object')) {
+    throw new ValidationError('Invalid hook context: "context.transaction" must be a pg client or a ClientSession',
+      [{ path: 'context.transaction', message: 'must be a pg client or a ClientSession' }]);
+  }
+  const { value, error } = contextSchema.validate(rest, { abortEarly: false });
   if (error) {
     throw new ValidationError(`Invalid hook context: ${error.message}`,
       joiDetails(error, ['context']));
@@ -96,5 +124,13 @@ export function normalizeContext(input: unknown, defaultTenantId: string): Norma
       explicit: ctx.traceparent ? { traceparent: ctx.traceparent, tracestate: ctx.tracestate } : undefined,
       headers: req?.headers, active: trace.getActiveSpan()?.spanContext(),
     }),
+    transaction: (transaction as HostTransaction | undefined) ?? null,
+    subject: ctx.subject ?? null,
   };
+}
+
+function withoutTransaction(input: unknown): { transaction: unknown; rest: unknown } {
+  if (input === null || typeof input !== 'object' || !('transaction' in input)) return { transaction: undefined, rest: input };
+  const { transaction, ...rest } = input as Record<string, unknown>;
+  return { transaction, rest };
 }

@@ -1,14 +1,21 @@
-import { EventNotRecordedError, UnknownEventTypeError, ValidationError } from '../errors.js';
+import { EventNotRecordedError, ForeignTransactionError, UnknownEventTypeError, ValidationError } from '../errors.js';
 import { newId } from '../ids.js';
-import type { DeliveryRecord, EventRecord, WebhookRecord, WebhookStore } from '../store/store-port.js';
+import type { DeliveryRecord, EventRecord, HostTransaction, WebhookRecord, WebhookStore } from '../store/store-port.js';
 import type { EventCatalogue } from './catalogue.js';
 import { buildEnvelope, type EventSource } from './envelope.js';
 import { matchesAny } from './event-selector.js';
+import { subjectOf } from './event-subject.js';
 import type { PayloadShaper } from './payload-schemas/payload-shaper.js';
 import type { SubscriptionCache } from './subscription-cache.js';
 import type { NormalizedContext } from './event-context.js';
 import type { DeliveryMetrics } from '../observability/delivery-metrics.js';
 import { traceRecord } from '../observability/tracing.js';
+
+/**
+ * The sequence written into a body before the store numbers it: with it JSON.stringify writes
+ * SEQUENCE_PLACEHOLDER (`"sequence":0`), which the store replaces.
+ */
+const PLACEHOLDER_SEQUENCE = 0;
 
 /** What a hook call resolves with. */
 export interface RecordedEvent {
@@ -18,6 +25,10 @@ export interface RecordedEvent {
   deliveries: number;
   /** True when the idempotency key had been seen: nothing new was recorded. */
   duplicate: boolean;
+  /** What the event is about (`current_context.subject`), or null. */
+  subject: string | null;
+  /** Its number among the tenant's events about `subject` (`current_context.sequence`), or null. */
+  sequence: number | null;
 }
 
 export interface EventRecorderDeps {
@@ -80,7 +91,7 @@ export class EventRecorder {
     }
     const firstAttemptAt = new Date(now.getTime() + this.deps.firstAttemptDelayMs);
     const deliveries = webhooks.map((w) => newDelivery(event, w.id, now, { nextAttemptAt: firstAttemptAt }));
-    return this.persist(event, deliveries, Math.max(0, deadline - performance.now()));
+    return this.persist(event, deliveries, Math.max(0, deadline - performance.now()), context.transaction ?? undefined);
   }
 
   /**
@@ -93,13 +104,17 @@ export class EventRecorder {
     if (!this.deps.catalogue.has(type)) throw new UnknownEventTypeError(type);
     const id = newId('evt');
     const { shaper } = this.deps;
+    const shaped = shaper.shape(type, data);
+    // Test sends are about no one: they must not use up a real subject's numbers.
+    const subject = source === 'test' ? null : subjectOf(shaped, context.subject ?? null);
     const envelope = buildEnvelope({
       time: now,
       type,
       context: shaper.shapeContext(type, {
-        event_id: id, tenant_id: context.tenantId, source, request: context.request, actor: context.actor, client: context.client,
+        event_id: id, tenant_id: context.tenantId, subject, sequence: subject === null ? null : PLACEHOLDER_SEQUENCE,
+        source, request: context.request, actor: context.actor, client: context.client,
       }),
-      data: shaper.shape(type, data),
+      data: shaped,
     });
     const body = JSON.stringify(envelope);
     const bytes = Buffer.byteLength(body);
@@ -108,14 +123,22 @@ export class EventRecorder {
         { path: 'data', message: 'too large' },
       ]);
     }
+    // The shaper may have refused the subject (credential-shaped): the context says what is sent.
+    const sentSubject = envelope.current_context.subject;
     return {
-      id, tenantId: context.tenantId, type, body, idempotencyKey: context.idempotencyKey,
+      id, tenantId: context.tenantId, type, body, idempotencyKey: context.idempotencyKey, subject: sentSubject,
       traceParent: context.trace?.traceparent ?? null, traceState: context.trace?.tracestate ?? null,
       createdAt: now, expiresAt: new Date(now.getTime() + this.deps.retentionMs),
     };
   }
 
-  async persist(event: EventRecord, deliveries: DeliveryRecord[], timeoutMs = this.deps.timeoutMs): Promise<RecordedEvent> {
+  /**
+   * With the host's `transaction`, the event and its deliveries are written in it, and workers
+   * are woken by the store's announcement, which only its commit delivers (waking them now
+   * would send them looking for rows they cannot see yet).
+   */
+  async persist(event: EventRecord, deliveries: DeliveryRecord[], timeoutMs = this.deps.timeoutMs,
+    transaction?: HostTransaction): Promise<RecordedEvent> {
     // Writes that outlived their hook call's deadline still wait on the store (a pool without
     // a connection timeout waits for ever): past this many, refuse at once rather than let them
     // pile up in memory for the whole outage.
@@ -125,15 +148,22 @@ export class EventRecorder {
     let result;
     try {
       this.waitingWrites += 1;
-      const write = this.deps.store.recordEvent(event, deliveries, { announce: this.deps.announceToOtherWorkers });
+      const write = this.deps.store.recordEvent(event, deliveries, {
+        announce: this.deps.announceToOtherWorkers || transaction !== undefined, transaction,
+      });
       void write.catch(() => undefined).finally(() => { this.waitingWrites -= 1; });
       result = await withDeadline(write, timeoutMs);
     } catch (cause) {
+      // A transaction the store cannot use is the host's mistake, not an outage: said as such.
+      if (cause instanceof ForeignTransactionError) throw cause;
       throw new EventNotRecordedError(event.type, cause);
     }
-    if (result.created && result.deliveryCount > 0) this.deps.onDeliveriesRecorded(result.deliveryCount);
+    if (result.created && result.deliveryCount > 0 && transaction === undefined) this.deps.onDeliveriesRecorded(result.deliveryCount);
     if (result.created) this.deps.metrics?.eventRecorded(event.type);
-    return { event_id: result.eventId, event_type: event.type, deliveries: result.deliveryCount, duplicate: !result.created };
+    return {
+      event_id: result.eventId, event_type: event.type, deliveries: result.deliveryCount, duplicate: !result.created,
+      subject: event.subject, sequence: result.sequence,
+    };
   }
 }
 
@@ -173,6 +203,7 @@ export function newDelivery(event: EventRecord, webhookId: string, now: Date, ov
   return {
     id: newId('msg'), tenantId: event.tenantId, webhookId, eventId: event.id, eventType: event.type, status: 'pending',
     attempts: 0, nextAttemptAt: now, leaseOwner: null, leaseExpiresAt: null, lastAttemptAt: null, lastStatusCode: null,
-    lastOutcome: null, createdAt: now, updatedAt: now, expiresAt: event.expiresAt, ...overrides,
+    lastOutcome: null, createdAt: now, updatedAt: now, expiresAt: event.expiresAt, subject: event.subject,
+    sequence: event.sequence ?? null, ...overrides,
   };
 }

@@ -68,7 +68,7 @@ export class WebhookService {
       id, tenantId: ctx.tenantId, name: value.name, description: value.description ?? '', url: value.url,
       events: value.events, notificationType: 'REST', secrets: sealSecrets(this.deps.box, id, secrets), enabled,
       disabledReason: null, disabledAt: enabled ? null : now, failingSince: null, rateLimitPerSecond: value.rate_limit_per_second ?? null,
-      createdAt: now, updatedAt: now,
+      ordering: 'none', createdAt: now, updatedAt: now,
     };
     await this.deps.store.insertWebhook(record);
     this.deps.onWebhookChanged(id);

@@ -130,8 +130,8 @@ export function storeContract(createStore: () => Promise<WebhookStore>): void {
       const again = eventRecord({ idempotencyKey: 'login-42' });
       const r1 = await store.recordEvent(first, [deliveryRecord(first, w)]);
       const r2 = await store.recordEvent(again, [deliveryRecord(again, w)]);
-      assert.deepEqual(r1, { eventId: first.id, created: true, deliveryCount: 1 });
-      assert.deepEqual(r2, { eventId: first.id, created: false, deliveryCount: 1 });
+      assert.deepEqual(r1, { eventId: first.id, created: true, deliveryCount: 1, sequence: null });
+      assert.deepEqual(r2, { eventId: first.id, created: false, deliveryCount: 1, sequence: null });
       assert.equal(await store.findEvent('tenant-a', again.id), null);
       const other = eventRecord({ idempotencyKey: 'login-42', tenantId: 'tenant-b' });
       assert.equal((await store.recordEvent(other, [])).created, true, 'keys are per tenant');
@@ -139,7 +139,7 @@ export function storeContract(createStore: () => Promise<WebhookStore>): void {
 
     it('records an event that no webhook selected', async () => {
       const event = eventRecord();
-      assert.deepEqual(await store.recordEvent(event, []), { eventId: event.id, created: true, deliveryCount: 0 });
+      assert.deepEqual(await store.recordEvent(event, []), { eventId: event.id, created: true, deliveryCount: 0, sequence: null });
     });
 
     it('keeps an event\'s trace context and hands it out with each claimed delivery', async () => {

@@ -1,3 +1,4 @@
+import { subjectOf } from '../../plugin/events/event-subject.js';
 import assert from 'node:assert/strict';
 import { Webhook } from 'standardwebhooks';
 import { createWebhooksPlugin, EventNotRecordedError, InvalidOptionsError, ValidationError, type WebhooksPlugin } from '../../plugin/index.js';
@@ -64,7 +65,7 @@ for (const storeKind of TEST_STORES) describe(`lifecycle hooks (${storeKind})`, 
   for (const [hook, call, type, data] of cases) {
     it(`${hook}() delivers the exact ${type} envelope, signed, without sensitive fields`, async () => {
       const before = Date.now();
-      const result = (await call(plugin)) as { event_id: string; deliveries: number; duplicate: boolean };
+      const result = (await call(plugin)) as { event_id: string; deliveries: number; duplicate: boolean; subject: string | null; sequence: number | null };
       assert.equal(result.deliveries, 1);
       assert.equal(result.duplicate, false);
       const envelope = await receivedEnvelope(1); // index 0 is the WEBHOOK_CREATED audit event
@@ -72,8 +73,13 @@ for (const storeKind of TEST_STORES) describe(`lifecycle hooks (${storeKind})`, 
       assert.equal(envelope.event_type, type);
       assert.match(envelope.event_time, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
       assert.ok(Date.parse(envelope.event_time) >= before - 5);
+      // A case about a subject (a user, else a role or group) is numbered by the store; a failed
+      // login by name only is about no one.
+      const subject = subjectOf(data as Record<string, unknown>, null);
+      assert.equal(result.subject, subject);
+      assert.equal(subject === null ? result.sequence === null : Number.isInteger(result.sequence) && result.sequence! >= 1, true);
       assert.deepEqual(envelope.current_context, {
-        event_id: result.event_id, tenant_id: 'acme', source: 'host', request: null, actor: null, client: null,
+        event_id: result.event_id, tenant_id: 'acme', subject, sequence: result.sequence, source: 'host', request: null, actor: null, client: null,
       });
       assert.deepEqual(envelope.data, data);
       for (const word of SECRET_WORDS) assert.ok(!receiver.requests[1].body.includes(word), `${word} must not leave the host`);

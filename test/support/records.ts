@@ -9,7 +9,7 @@ export function webhookRecord(overrides: Partial<WebhookRecord> = {}): WebhookRe
   return {
     id: newId('wh'), tenantId: 'tenant-a', name: 'CRM', description: '', url: 'https://crm.example.com/hook',
     events: ['*'], notificationType: 'REST', secrets: 'v1.k1.iv.tag.ct', enabled: true, disabledReason: null,
-    disabledAt: null, failingSince: null, rateLimitPerSecond: null, createdAt: now, updatedAt: now, ...overrides,
+    disabledAt: null, failingSince: null, rateLimitPerSecond: null, ordering: 'none', createdAt: now, updatedAt: now, ...overrides,
   };
 }
 
@@ -17,14 +17,14 @@ export function eventRecord(overrides: Partial<EventRecord> = {}): EventRecord {
   const now = overrides.createdAt ?? new Date();
   return {
     id: newId('evt'), tenantId: 'tenant-a', type: 'USER_LOGIN', body: '{"event_type":"USER_LOGIN"}',
-    idempotencyKey: null, traceParent: null, traceState: null, createdAt: now, expiresAt: new Date(now.getTime() + 30 * DAY), ...overrides,
+    idempotencyKey: null, subject: null, sequence: null, traceParent: null, traceState: null, createdAt: now, expiresAt: new Date(now.getTime() + 30 * DAY), ...overrides,
   };
 }
 
 export function deliveryRecord(event: EventRecord, webhook: WebhookRecord, overrides: Partial<DeliveryRecord> = {}): DeliveryRecord {
   return {
     id: newId('msg'), tenantId: event.tenantId, webhookId: webhook.id, eventId: event.id, eventType: event.type,
-    status: 'pending', attempts: 0, nextAttemptAt: event.createdAt, leaseOwner: null, leaseExpiresAt: null,
+    subject: event.subject, sequence: event.sequence ?? null, status: 'pending', attempts: 0, nextAttemptAt: event.createdAt, leaseOwner: null, leaseExpiresAt: null,
     lastAttemptAt: null, lastStatusCode: null, lastOutcome: null, createdAt: event.createdAt,
     updatedAt: event.createdAt, expiresAt: event.expiresAt, ...overrides,
   };

@@ -185,7 +185,7 @@ describe('payload shaper', () => {
   it('drops credential-shaped host strings from the context', () => {
     const { shaper } = shaperFor();
     const context = shaper.shapeContext('USER_LOGIN', {
-      event_id: 'evt_x', tenant_id: 'acme', source: 'host',
+      event_id: 'evt_x', tenant_id: 'acme', subject: `user:${JWT}`, sequence: 0, source: 'host',
       request: { ip: '203.0.113.9', user_agent: `Bearer ${JWT}`, request_id: 'req-1' },
       actor: { id: 'u1', type: 'user', username: JWT },
       client: { id: 'c1', name: 'Portal' },
@@ -193,5 +193,6 @@ describe('payload shaper', () => {
     assert.deepEqual(context.request, { ip: '203.0.113.9', user_agent: null, request_id: 'req-1' });
     assert.deepEqual(context.actor, { id: 'u1', type: 'user' });
     assert.deepEqual(context.client, { id: 'c1', name: 'Portal' });
+    assert.equal(context.subject, null);
   });
 });

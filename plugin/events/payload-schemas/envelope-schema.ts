@@ -6,6 +6,7 @@
 import { TEST_EVENT_TYPE, type EventTypeDefinition } from '../catalogue.js';
 import type { Envelope } from '../envelope.js';
 import type { DataSchema, JsonType } from './data-schema.js';
+import { subjectOf } from '../event-subject.js';
 
 const nullableText = (description: string): DataSchema => ({ type: ['string', 'null'] as JsonType[], description });
 
@@ -16,6 +17,12 @@ export const EVENT_CONTEXT_SCHEMA: DataSchema = {
   properties: {
     event_id: { type: 'string', description: 'Unique per event; repeated deliveries of one event carry the same id' },
     tenant_id: { type: 'string', description: 'Tenant the event belongs to' },
+    subject: nullableText('What the event is about, as <kind>:<id> (user:<id>, role:<id>...); null when it is about nothing in particular'),
+    sequence: {
+      type: ['integer', 'null'] as JsonType[],
+      description: 'Number of this event among the tenant\'s events about the same subject, from 1 up, in commit order; '
+        + 'a gap means an event this webhook did not receive (not subscribed, or not delivered). Null without a subject',
+    },
     source: { type: 'string', enum: ['host', 'test', 'replay'], description: 'host: it happened; test: a test send' },
     request: {
       type: ['object', 'null'] as JsonType[],
@@ -43,7 +50,7 @@ export const EVENT_CONTEXT_SCHEMA: DataSchema = {
       additionalProperties: false,
     },
   },
-  required: ['event_id', 'tenant_id', 'source', 'request', 'actor', 'client'],
+  required: ['event_id', 'tenant_id', 'subject', 'sequence', 'source', 'request', 'actor', 'client'],
   additionalProperties: false,
 };
 
@@ -72,17 +79,21 @@ export function envelopeSchemaFor(type: string, description: string, data: DataS
 export function exampleEnvelope(definition: EventTypeDefinition): Envelope {
   const test = definition.type === TEST_EVENT_TYPE;
   const management = test || definition.type.startsWith('WEBHOOK_');
+  const data = structuredClone(definition.example) as Record<string, unknown>;
+  const subject = test ? null : subjectOf(data, null);
   return {
     event_time: '2026-01-15T09:30:00.000Z',
     event_type: definition.type,
     current_context: {
       event_id: 'evt_4mQ7vN2xR8kP1sT6wY3zAb',
       tenant_id: 'acme',
+      subject,
+      sequence: subject === null ? null : 7,
       source: test ? 'test' : 'host',
       request: { ip: '203.0.113.7', user_agent: 'Mozilla/5.0 (X11; Linux x86_64)', request_id: 'req-5f2a9c' },
       actor: management ? { id: 'usr_9a8b7c6d', type: 'admin', username: 'ops' } : { id: 'usr_2f9c1e7a', type: 'user', username: 'jdoe' },
       client: management ? null : { id: 'portal-web', name: 'Customer portal' },
     },
-    data: structuredClone(definition.example) as Record<string, unknown>,
+    data,
   };
 }

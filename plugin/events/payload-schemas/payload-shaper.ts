@@ -112,9 +112,10 @@ export class PayloadShaper {
       if (kind) this.#report(type, `<context>.${path}`, `credential-shaped value (${kind})`);
       return kind !== null;
     };
-    const { request, actor, client } = context;
+    const { request, actor, client, subject } = context;
     return {
       ...context,
+      subject: refuse(subject, 'subject') ? null : subject,
       request: request && {
         ...request,
         user_agent: refuse(request.user_agent, 'request.user_agent') ? null : request.user_agent,

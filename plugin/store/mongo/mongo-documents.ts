@@ -12,17 +12,25 @@ import type { AttemptRecord, DeliveryRecord, EventRecord, WebhookRecord } from '
 /** A record as stored: the same camelCase fields, with the id as `_id`. */
 type AsDoc<R extends { id: string }> = Omit<R, 'id'> & { _id: string };
 
-export type WebhookDoc = Omit<AsDoc<WebhookRecord>, 'rateLimitPerSecond'> & {
+export type WebhookDoc = Omit<AsDoc<WebhookRecord>, 'rateLimitPerSecond' | 'ordering'> & {
   /** Absent from documents written before the field existed: read as null (no limit). */
   rateLimitPerSecond?: number | null;
+  /** Absent from documents written before the field existed: read as 'none'. */
+  ordering?: WebhookRecord['ordering'];
 };
 
-export type DeliveryDoc = AsDoc<DeliveryRecord> & {
+export type DeliveryDoc = Omit<AsDoc<DeliveryRecord>, 'subject' | 'sequence'> & {
+  /** Absent from documents written before the fields existed: read as null. */
+  subject?: string | null;
+  sequence?: number | null;
   /** Set by a claim (random per claim call), removed by completion or requeue. Internal. */
   leaseToken?: string;
 };
 
-export type EventDoc = Omit<AsDoc<EventRecord>, 'traceParent' | 'traceState'> & {
+export type EventDoc = Omit<AsDoc<EventRecord>, 'traceParent' | 'traceState' | 'subject' | 'sequence'> & {
+  /** Absent from documents written before the fields existed: read as null. */
+  subject?: string | null;
+  sequence?: number | null;
   /** Absent from documents written before the fields existed (and from events without a trace): read as null. */
   traceParent?: string | null;
   traceState?: string | null;
@@ -34,11 +42,19 @@ export type EventDoc = Omit<AsDoc<EventRecord>, 'traceParent' | 'traceState'> & 
 
 export type AttemptDoc = AsDoc<AttemptRecord>;
 
+/** The last number given to one (tenant, subject); `_id` is `<tenantId>/<subject>`. */
+export interface SequenceDoc {
+  _id: string;
+  tenantId: string;
+  subject: string;
+  lastSequence: number;
+}
+
 export function toWebhookDoc(w: WebhookRecord): WebhookDoc {
   return {
     _id: w.id, tenantId: w.tenantId, name: w.name, description: w.description, url: w.url, events: [...w.events],
     notificationType: w.notificationType, secrets: w.secrets, enabled: w.enabled, disabledReason: w.disabledReason,
-    disabledAt: w.disabledAt, failingSince: w.failingSince, rateLimitPerSecond: w.rateLimitPerSecond,
+    disabledAt: w.disabledAt, failingSince: w.failingSince, rateLimitPerSecond: w.rateLimitPerSecond, ordering: w.ordering,
     createdAt: w.createdAt, updatedAt: w.updatedAt,
   };
 }
@@ -48,7 +64,7 @@ export function toWebhookRecord(d: WebhookDoc): WebhookRecord {
     id: d._id, tenantId: d.tenantId, name: d.name, description: d.description, url: d.url, events: [...d.events],
     notificationType: d.notificationType, secrets: d.secrets, enabled: d.enabled,
     disabledReason: d.disabledReason ?? null, disabledAt: d.disabledAt ?? null, failingSince: d.failingSince ?? null,
-    rateLimitPerSecond: d.rateLimitPerSecond ?? null, createdAt: d.createdAt, updatedAt: d.updatedAt,
+    rateLimitPerSecond: d.rateLimitPerSecond ?? null, ordering: d.ordering ?? 'none', createdAt: d.createdAt, updatedAt: d.updatedAt,
   };
 }
 
@@ -56,6 +72,7 @@ export function toWebhookRecord(d: WebhookDoc): WebhookRecord {
 export function toEventDoc(e: EventRecord): Omit<EventDoc, 'fanoutComplete' | 'pendingDeliveries'> {
   return {
     _id: e.id, tenantId: e.tenantId, type: e.type, body: e.body, idempotencyKey: e.idempotencyKey,
+    subject: e.subject, sequence: e.sequence ?? null,
     traceParent: e.traceParent ?? null, traceState: e.traceState ?? null,
     createdAt: e.createdAt, expiresAt: e.expiresAt,
   };
@@ -64,6 +81,7 @@ export function toEventDoc(e: EventRecord): Omit<EventDoc, 'fanoutComplete' | 'p
 export function toEventRecord(d: Omit<EventDoc, 'fanoutComplete' | 'pendingDeliveries'>): EventRecord {
   return {
     id: d._id, tenantId: d.tenantId, type: d.type, body: d.body, idempotencyKey: d.idempotencyKey ?? null,
+    subject: d.subject ?? null, sequence: d.sequence ?? null,
     traceParent: d.traceParent ?? null, traceState: d.traceState ?? null,
     createdAt: d.createdAt, expiresAt: d.expiresAt,
   };
@@ -73,6 +91,7 @@ export function toEventRecord(d: Omit<EventDoc, 'fanoutComplete' | 'pendingDeliv
 export function toDeliveryDoc(r: DeliveryRecord): DeliveryDoc {
   return {
     _id: r.id, tenantId: r.tenantId, webhookId: r.webhookId, eventId: r.eventId, eventType: r.eventType,
+    subject: r.subject, sequence: r.sequence,
     status: r.status, attempts: r.attempts, nextAttemptAt: r.nextAttemptAt, leaseOwner: r.leaseOwner,
     leaseExpiresAt: r.leaseExpiresAt, lastAttemptAt: r.lastAttemptAt, lastStatusCode: r.lastStatusCode,
     lastOutcome: r.lastOutcome, createdAt: r.createdAt, updatedAt: r.updatedAt, expiresAt: r.expiresAt,
@@ -82,6 +101,7 @@ export function toDeliveryDoc(r: DeliveryRecord): DeliveryDoc {
 export function toDeliveryRecord(d: DeliveryDoc): DeliveryRecord {
   return {
     id: d._id, tenantId: d.tenantId, webhookId: d.webhookId, eventId: d.eventId, eventType: d.eventType,
+    subject: d.subject ?? null, sequence: d.sequence ?? null,
     status: d.status, attempts: d.attempts, nextAttemptAt: d.nextAttemptAt ?? null, leaseOwner: d.leaseOwner ?? null,
     leaseExpiresAt: d.leaseExpiresAt ?? null, lastAttemptAt: d.lastAttemptAt ?? null,
     lastStatusCode: d.lastStatusCode ?? null, lastOutcome: d.lastOutcome ?? null,

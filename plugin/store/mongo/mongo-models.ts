@@ -1,5 +1,5 @@
 import mongoose from 'mongoose';
-import type { AttemptDoc, DeliveryDoc, EventDoc, WebhookDoc } from './mongo-documents.js';
+import type { AttemptDoc, DeliveryDoc, EventDoc, SequenceDoc, WebhookDoc } from './mongo-documents.js';
 
 const { Schema } = mongoose;
 
@@ -42,6 +42,8 @@ function deliveryFields() {
     webhookId: { type: String },
     eventId: { type: String },
     eventType: { type: String },
+    subject: { type: String, default: null },
+    sequence: { type: Number, default: null },
     status: { type: String },
     attempts: { type: Number, required: true },
     nextAttemptAt: { type: Date, default: null },
@@ -72,6 +74,7 @@ export function webhookSchema() {
     failingSince: { type: Date, default: null },
     // Added after the first release; older documents lack it and read as null.
     rateLimitPerSecond: { type: Number, default: null },
+    ordering: { type: String, default: 'none' },
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
   }, SCHEMA_OPTIONS);
@@ -94,6 +97,8 @@ export function eventSchema() {
     idempotencyKey: { type: String, default: null },
     traceParent: { type: String, default: null },
     traceState: { type: String, default: null },
+    subject: { type: String, default: null },
+    sequence: { type: Number, default: null },
     createdAt: { type: Date, required: true },
     expiresAt: { type: Date, required: true },
     fanoutComplete: { type: Boolean, required: true },
@@ -125,6 +130,8 @@ export function deliverySchema() {
   schema.index({ webhookId: 1, status: 1, nextAttemptAt: 1 }, { name: 'deliveries_webhook_due' });
   schema.index({ tenantId: 1, webhookId: 1, createdAt: -1, _id: -1 }, { name: 'deliveries_log' });
   schema.index({ eventId: 1 }, { name: 'deliveries_event' });
+  // Per-subject ordering: a webhook's pending deliveries about one subject, in sequence order.
+  schema.index({ webhookId: 1, status: 1, subject: 1, sequence: 1 }, { name: 'deliveries_subject_order' });
   // A webhook's last attempted delivery (admin health): the $sort + $group/$first of
   // `summarizeDeliveries`. Never-attempted deliveries stay out (the query repeats the filter).
   schema.index(
@@ -159,11 +166,21 @@ export function attemptSchema() {
   return schema;
 }
 
+export function sequenceSchema() {
+  return new Schema<SequenceDoc>({
+    _id: { type: String, required: true },
+    tenantId: { type: String },
+    subject: { type: String },
+    lastSequence: { type: Number, required: true },
+  }, SCHEMA_OPTIONS);
+}
+
 export interface MongoModels {
   webhooks: mongoose.Model<WebhookDoc>;
   events: mongoose.Model<EventDoc>;
   deliveries: mongoose.Model<DeliveryDoc>;
   attempts: mongoose.Model<AttemptDoc>;
+  sequences: mongoose.Model<SequenceDoc>;
 }
 
 /** The model name used on the connection for one collection of the plugin. */
@@ -171,7 +188,7 @@ export function modelName(collectionName: string): string {
   return `WebhooksPlugin:${collectionName}`;
 }
 
-/** Registers (or reuses) the plugin's four models on `connection`. */
+/** Registers (or reuses) the plugin's models on `connection`. */
 export function registerMongoModels(connection: mongoose.Connection, prefix: string): MongoModels {
   function model<T>(name: string, build: () => mongoose.Schema<T>): mongoose.Model<T> {
     const collection = `${prefix}${name}`;
@@ -184,5 +201,6 @@ export function registerMongoModels(connection: mongoose.Connection, prefix: str
     events: model('events', eventSchema),
     deliveries: model('deliveries', deliverySchema),
     attempts: model('attempts', attemptSchema),
+    sequences: model('subject_sequences', sequenceSchema),
   };
 }

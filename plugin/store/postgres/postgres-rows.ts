@@ -8,7 +8,7 @@ export function toWebhook(r: Row): WebhookRecord {
     id: r.id, tenantId: r.tenant_id, name: r.name, description: r.description, url: r.url, events: r.events,
     notificationType: r.notification_type, secrets: r.secrets, enabled: r.enabled,
     disabledReason: r.disabled_reason, disabledAt: r.disabled_at, failingSince: r.failing_since,
-    rateLimitPerSecond: r.rate_limit_per_second ?? null,
+    rateLimitPerSecond: r.rate_limit_per_second ?? null, ordering: r.ordering ?? 'none',
     createdAt: r.created_at, updatedAt: r.updated_at,
   };
 }
@@ -16,6 +16,7 @@ export function toWebhook(r: Row): WebhookRecord {
 export function toEvent(r: Row): EventRecord {
   return {
     id: r.id, tenantId: r.tenant_id, type: r.type, body: r.body, idempotencyKey: r.idempotency_key,
+    subject: r.subject ?? null, sequence: r.sequence == null ? null : Number(r.sequence),
     traceParent: r.trace_parent ?? null, traceState: r.trace_state ?? null,
     createdAt: r.created_at, expiresAt: r.expires_at,
   };
@@ -24,6 +25,7 @@ export function toEvent(r: Row): EventRecord {
 export function toDelivery(r: Row): DeliveryRecord {
   return {
     id: r.id, tenantId: r.tenant_id, webhookId: r.webhook_id, eventId: r.event_id, eventType: r.event_type,
+    subject: r.subject ?? null, sequence: r.sequence == null ? null : Number(r.sequence),
     status: r.status, attempts: r.attempts, nextAttemptAt: r.next_attempt_at, leaseOwner: r.lease_owner,
     leaseExpiresAt: r.lease_expires_at, lastAttemptAt: r.last_attempt_at, lastStatusCode: r.last_status_code,
     lastOutcome: r.last_outcome, createdAt: r.created_at, updatedAt: r.updated_at, expiresAt: r.expires_at,

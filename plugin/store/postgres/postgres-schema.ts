@@ -23,6 +23,7 @@ CREATE TABLE IF NOT EXISTS ${t('webhooks')} (
 );
 -- Added after the first release: ALTER keeps existing databases in step.
 ALTER TABLE ${t('webhooks')} ADD COLUMN IF NOT EXISTS rate_limit_per_second integer;
+ALTER TABLE ${t('webhooks')} ADD COLUMN IF NOT EXISTS ordering text NOT NULL DEFAULT 'none';
 CREATE INDEX IF NOT EXISTS ${t('webhooks_tenant')} ON ${t('webhooks')} (tenant_id, created_at, id);
 
 CREATE TABLE IF NOT EXISTS ${t('events')} (
@@ -37,6 +38,9 @@ CREATE TABLE IF NOT EXISTS ${t('events')} (
 -- Added after the first release (trace context carried to receivers): ALTER upgrades existing databases.
 ALTER TABLE ${t('events')} ADD COLUMN IF NOT EXISTS trace_parent text;
 ALTER TABLE ${t('events')} ADD COLUMN IF NOT EXISTS trace_state text;
+-- Added with per-subject sequences (what the event is about, and its number among that subject's events).
+ALTER TABLE ${t('events')} ADD COLUMN IF NOT EXISTS subject text;
+ALTER TABLE ${t('events')} ADD COLUMN IF NOT EXISTS sequence bigint;
 CREATE UNIQUE INDEX IF NOT EXISTS ${t('events_idempotency')} ON ${t('events')} (tenant_id, idempotency_key)
   WHERE idempotency_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS ${t('events_expiry')} ON ${t('events')} (expires_at);
@@ -59,6 +63,8 @@ CREATE TABLE IF NOT EXISTS ${t('deliveries')} (
   updated_at timestamptz NOT NULL,
   expires_at timestamptz NOT NULL
 );
+ALTER TABLE ${t('deliveries')} ADD COLUMN IF NOT EXISTS subject text;
+ALTER TABLE ${t('deliveries')} ADD COLUMN IF NOT EXISTS sequence bigint;
 -- The queue: only pending rows are in this index, so claims stay fast however long the log grows.
 CREATE INDEX IF NOT EXISTS ${t('deliveries_due')} ON ${t('deliveries')} (next_attempt_at) WHERE status = 'pending';
 -- Fair claims and pause: each enabled webhook's due deliveries, found without reading other webhooks' backlogs.
@@ -69,6 +75,18 @@ CREATE INDEX IF NOT EXISTS ${t('deliveries_last_attempt')} ON ${t('deliveries')}
   WHERE last_attempt_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS ${t('deliveries_event')} ON ${t('deliveries')} (event_id);
 CREATE INDEX IF NOT EXISTS ${t('deliveries_expiry')} ON ${t('deliveries')} (expires_at) WHERE status <> 'pending';
+
+-- Per-subject ordering: a webhook's pending deliveries about one subject, in sequence order.
+CREATE INDEX IF NOT EXISTS ${t('deliveries_subject_order')} ON ${t('deliveries')} (webhook_id, subject, sequence)
+  WHERE status = 'pending' AND subject IS NOT NULL;
+
+-- The last sequence number given to each (tenant, subject); see postgres-events.ts.
+CREATE TABLE IF NOT EXISTS ${t('subject_sequences')} (
+  tenant_id text NOT NULL,
+  subject text NOT NULL,
+  last_sequence bigint NOT NULL,
+  PRIMARY KEY (tenant_id, subject)
+);
 
 CREATE TABLE IF NOT EXISTS ${t('attempts')} (
   id text PRIMARY KEY,

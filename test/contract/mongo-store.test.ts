@@ -1,6 +1,7 @@
 import mongoose from 'mongoose';
 import { MongoStore } from '../../plugin/store/mongo/mongo-store.js';
 import type { WebhookStore } from '../../plugin/store/store-port.js';
+import { sequenceContract } from './sequence-contract.js';
 import { storeContract } from './store-contract.js';
 
 /**
@@ -17,7 +18,7 @@ if (uri) {
   describe('store contract: MongoDB (MONGODB_URI)', function () {
     this.timeout(60_000);
     let counter = 0;
-    storeContract(async (): Promise<WebhookStore> => {
+    const createStore = async (): Promise<WebhookStore> => {
       counter += 1;
       const connection = mongoose.createConnection(uri, {
         dbName: `webhooks_test_${process.pid}_${counter}`,
@@ -39,7 +40,9 @@ if (uri) {
           }
         },
       });
-    });
+    };
+    storeContract(createStore);
+    describe('per-subject sequences', () => sequenceContract(createStore));
   });
 } else {
   describe('store contract: MongoDB', () => {

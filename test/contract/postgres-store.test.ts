@@ -1,12 +1,15 @@
 import { PostgresStore } from '../../plugin/store/postgres/postgres-store.js';
 import { freshPostgresDatabase } from '../support/postgres-fixture.js';
+import { sequenceContract } from './sequence-contract.js';
 import { storeContract } from './store-contract.js';
 
 describe('store contract: PostgreSQL (embedded, started by the tests)', function () {
   this.timeout(60_000);
-  storeContract(async () => {
+  const createStore = async () => {
     const store = new PostgresStore({ connectionString: await freshPostgresDatabase() });
     await store.init();
     return store;
-  });
+  };
+  storeContract(createStore);
+  describe('per-subject sequences', () => sequenceContract(createStore));
 });

@@ -12,9 +12,11 @@ export type HookedPlugin = LoadedPlugin<{ hooks: Partial<LifecycleHooks> }>;
  * The host's side of the lifecycle hooks: each flow reports what happened once, and this
  * calls the method on every enabled plugin whose manifest lists it (`hooks.lifecycle`).
  *
- * A flow awaits the call, so when it answers the client the event is durable, but a plugin
- * that cannot record an event never fails the flow: the user was already created, the
- * password already changed. The error is logged; the plugin's own store is what retries.
+ * A flow awaits the call, so when it answers the client the event is durable. Outside a
+ * transaction a plugin that cannot record an event never fails the flow: the user was already
+ * created, the password already changed; the error is logged. Inside one (`context.transaction`,
+ * the outbox) the error fails the flow instead, so the change rolls back with its event: a
+ * committed change whose event was lost is what the outbox exists to prevent.
  */
 export class HostEvents {
   private readonly skipped = new Set<HookMethod>();
@@ -31,15 +33,16 @@ export class HostEvents {
 
   async call<M extends HookMethod>(method: M, args: HookArgs<M>, context: HookContext): Promise<void> {
     if (this.skipped.has(method)) return;
-    await this.dispatch(method, (hooks) => (hooks[method] as (a: HookArgs<M>, c: HookContext) => Promise<unknown>)(args, context));
+    await this.dispatch(method, context, (hooks) => (hooks[method] as (a: HookArgs<M>, c: HookContext) => Promise<unknown>)(args, context));
   }
 
   /** A catalogue event without a typed hook (USER_PASSWORD_CHANGED, MFA_INITIATED, ...). */
   async emit(type: string, data: Record<string, unknown>, context: HookContext): Promise<void> {
-    await this.dispatch('emit', (hooks) => hooks.emit!(type, data, context), type);
+    await this.dispatch('emit', context, (hooks) => hooks.emit!(type, data, context), type);
   }
 
-  private async dispatch(method: keyof LifecycleHooks, call: (hooks: Partial<LifecycleHooks>) => Promise<unknown>, type?: string): Promise<void> {
+  private async dispatch(method: keyof LifecycleHooks, context: HookContext, call: (hooks: Partial<LifecycleHooks>) => Promise<unknown>,
+    type?: string): Promise<void> {
     await Promise.all(this.plugins
       .filter((p) => p.manifest.hooks.lifecycle.some((h) => h.method === method && (type === undefined || h.emits === '*' || h.emits === type)))
       .map(async (p) => {
@@ -47,6 +50,7 @@ export class HostEvents {
           await call(p.instance.hooks);
         } catch (error) {
           this.logger.error(`plugin ${p.manifest.id} could not record ${type ?? method}`, { error: (error as Error).message });
+          if (context.transaction) throw error;
         }
       }));
   }

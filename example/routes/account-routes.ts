@@ -58,17 +58,22 @@ export function accountRoutes(deps: RouteDeps): express.Router {
     const tenantId = input.tenant ?? deps.defaultTenant;
     if (!(await users.tenantExists(tenantId))) throw badRequest(`Unknown tenant "${tenantId}"`, [{ path: 'tenant', message: 'no such tenant' }]);
     let user: User;
-    const context = { req, tenantId };
+    const passwordHash = await hashPassword(input.password);
     try {
-      user = await users.createUser({
-        tenantId, username: input.username, email: input.email, passwordHash: await hashPassword(input.password),
-        firstName: input.first_name ?? null, lastName: input.last_name ?? null, displayName: input.display_name ?? null,
-      }, context);
+      // The user and its USER_CREATED event commit together (the webhooks plugin's outbox):
+      // a sign-up that fails leaves no event behind, and one that succeeds cannot lose it.
+      user = await users.inTransaction(async (transaction) => {
+        const created = await users.createUser({
+          tenantId, username: input.username, email: input.email, passwordHash,
+          firstName: input.first_name ?? null, lastName: input.last_name ?? null, displayName: input.display_name ?? null,
+        }, { req, tenantId, transaction });
+        await events.call('userCreated', { user: created }, { ...hookContext(req, created), transaction });
+        return created;
+      });
     } catch (error) {
       if (error instanceof DuplicateError) throw new HttpError(409, 'username_taken', 'That username is taken in this tenant');
       throw error;
     }
-    await events.call('userCreated', { user }, hookContext(req, user));
     await sendVerification(user);
     res.status(201).json({ user: userView(user) });
   }));
@@ -91,13 +96,15 @@ export function accountRoutes(deps: RouteDeps): express.Router {
     if (changed.length === 0) return res.json({ user: userView(user), changed_fields: [] });
     const emailChanged = patch.email !== undefined && patch.email.toLowerCase() !== user.email.toLowerCase();
     if (emailChanged) patch.emailVerified = false;
-    const context = hookContext(req, user);
-    const updated = (await users.updateUser(user.id, patch, context))!;
-    await events.call('userModified', { user: updated, changedFields: changed }, context);
-    if (emailChanged) {
-      await events.emit('EMAIL_CHANGED', { user: updated }, context);
-      await sendVerification(updated);
-    }
+    // The change and its events commit together (see sign-up).
+    const updated = await users.inTransaction(async (transaction) => {
+      const context = { ...hookContext(req, user), transaction };
+      const saved = (await users.updateUser(user.id, patch, context))!;
+      await events.call('userModified', { user: saved, changedFields: changed }, context);
+      if (emailChanged) await events.emit('EMAIL_CHANGED', { user: saved }, context);
+      return saved;
+    });
+    if (emailChanged) await sendVerification(updated);
     res.json({ user: userView(updated), changed_fields: changed });
   }));
 
@@ -105,9 +112,11 @@ export function accountRoutes(deps: RouteDeps): express.Router {
     const user = currentUser(req);
     const { password } = parseBody(Joi.object({ password: Joi.string().required() }), req.body);
     if (!(await verifyPassword(password, user.passwordHash))) throw new HttpError(403, 'wrong_password', 'The password is wrong');
-    const context = hookContext(req, user);
-    const deleted = await users.deleteUser(user.id, context);
-    if (deleted) await events.call('userDeleted', { user: deleted }, context);
+    await users.inTransaction(async (transaction) => {
+      const context = { ...hookContext(req, user), transaction };
+      const deleted = await users.deleteUser(user.id, context);
+      if (deleted) await events.call('userDeleted', { user: deleted }, context);
+    });
     await new Promise<void>((resolve) => req.session.destroy(() => resolve()));
     res.clearCookie(SESSION_COOKIE);
     res.status(204).end();

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { Schema, type Connection, type Model } from 'mongoose';
+import { Schema, type ClientSession, type Connection, type Model } from 'mongoose';
 import type { HookContext } from '../../plugin/index.js';
 import {
+  type HostTransaction,
   DuplicateError, type NewUser, type Role, type RolePatch, type SessionRepository, type TokenKind, type User,
   type UserPatch, type UserRepository,
 } from './user-repository.js';
@@ -92,6 +93,8 @@ export class MongooseUserRepository implements UserRepository {
   private readonly userSchema = buildUserSchema();
   private models: Models | null = null;
 
+  private transactions: Promise<boolean> | undefined;
+
   constructor(private readonly connection: Connection) {
     this.sessions = {
       get: async (sid) => (await this.m.sessions.findOne({ _id: sid, expiresAt: { $gt: new Date() } }).lean())?.sess ?? null,
@@ -159,6 +162,22 @@ export class MongooseUserRepository implements UserRepository {
     return (await this.m.tenants.exists({ _id: id })) !== null;
   }
 
+  /**
+   * In `connection.transaction()` (which retries on transient errors) when the deployment runs
+   * transactions (a replica set or a sharded cluster); a standalone server has none, and `work`
+   * then runs with undefined, each write on its own as before.
+   */
+  async inTransaction<T>(work: (transaction: HostTransaction | undefined) => Promise<T>): Promise<T> {
+    this.transactions ??= supportsTransactions(this.connection);
+    if (!(await this.transactions)) return work(undefined);
+    return this.connection.transaction((session) => work(session));
+  }
+
+  /** The session of the caller's transaction (see inTransaction), if any. */
+  private sessionOf(context?: HookContext): ClientSession | null {
+    return (context?.transaction as ClientSession | undefined) ?? null;
+  }
+
   private withContext<T extends { $locals: Record<string, unknown> }>(doc: T, context?: HookContext): T {
     if (context) doc.$locals[CONTEXT_LOCAL] = context;
     return doc;
@@ -170,7 +189,7 @@ export class MongooseUserRepository implements UserRepository {
       emailVerified: input.emailVerified ?? false, firstName: input.firstName ?? null, lastName: input.lastName ?? null,
       displayName: input.displayName ?? null, passwordHash: input.passwordHash,
     }), context);
-    await unique('user', () => doc.save());
+    await unique('user', () => doc.save({ session: this.sessionOf(context) }));
     return toUser(doc.toObject());
   }
 
@@ -196,7 +215,8 @@ export class MongooseUserRepository implements UserRepository {
   }
 
   async updateUser(id: string, patch: UserPatch, context?: HookContext): Promise<User | null> {
-    const doc = await this.m.users.findById(id);
+    // A document read in a session saves in it (mongoose keeps the session on the document).
+    const doc = await this.m.users.findById(id).session(this.sessionOf(context));
     if (!doc) return null;
     const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
     doc.set(defined);
@@ -205,11 +225,12 @@ export class MongooseUserRepository implements UserRepository {
   }
 
   async deleteUser(id: string, context?: HookContext): Promise<User | null> {
-    const doc = await this.m.users.findById(id);
+    const session = this.sessionOf(context);
+    const doc = await this.m.users.findById(id).session(session);
     if (!doc) return null;
     const user = toUser(doc.toObject());
     await this.withContext(doc, context).deleteOne();
-    await this.m.tokens.deleteMany({ userId: id });
+    await this.m.tokens.deleteMany({ userId: id }, { session: session ?? undefined });
     return user;
   }
 
@@ -276,4 +297,11 @@ export class MongooseUserRepository implements UserRepository {
     ).lean<{ userId: string }>();
     return doc?.userId ?? null;
   }
+}
+
+/** Whether the deployment runs multi-document transactions: a replica set member or a mongos. */
+async function supportsTransactions(connection: Connection): Promise<boolean> {
+  await connection.asPromise();
+  const hello = await connection.db!.admin().command({ hello: 1 });
+  return typeof hello.setName === 'string' || hello.msg === 'isdbgrid';
 }

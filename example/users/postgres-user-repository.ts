@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
+import type { HookContext } from '../../plugin/index.js';
 import {
-  DuplicateError, type NewUser, type Role, type RolePatch, type SessionRepository, type TokenKind, type User,
+  DuplicateError, type HostTransaction, type NewUser, type Role, type RolePatch, type SessionRepository, type TokenKind, type User,
   type UserPatch, type UserRepository,
 } from './user-repository.js';
 
@@ -176,19 +177,39 @@ export class PostgresUserRepository implements UserRepository {
     return rowCount === 1;
   }
 
-  async createUser(input: NewUser): Promise<User> {
+  async inTransaction<T>(work: (transaction: HostTransaction | undefined) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** The client of the caller's transaction (see inTransaction), else the pool. */
+  private db(context?: HookContext): pg.Pool | pg.PoolClient {
+    return (context?.transaction as pg.PoolClient | undefined) ?? this.pool;
+  }
+
+  async createUser(input: NewUser, context?: HookContext): Promise<User> {
     const id = randomUUID();
-    await unique('user', () => this.pool.query(
+    await unique('user', () => this.db(context).query(
       `INSERT INTO demo_users (id, tenant_id, username, email, email_verified, first_name, last_name, display_name, password_hash)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
       [id, input.tenantId, input.username, input.email, input.emailVerified ?? false, input.firstName ?? null,
         input.lastName ?? null, input.displayName ?? null, input.passwordHash],
     ));
-    return (await this.findUserById(id))!;
+    return (await this.findOne('u.id = $1', [id], context))!;
   }
 
-  private async findOne(where: string, params: unknown[]): Promise<User | null> {
-    const { rows } = await this.pool.query<UserRow>(`${SELECT_USER} WHERE ${where} GROUP BY u.id`, params);
+  private async findOne(where: string, params: unknown[], context?: HookContext): Promise<User | null> {
+    const { rows } = await this.db(context).query<UserRow>(`${SELECT_USER} WHERE ${where} GROUP BY u.id`, params);
     return rows[0] ? toUser(rows[0]) : null;
   }
 
@@ -209,23 +230,23 @@ export class PostgresUserRepository implements UserRepository {
     return rows.map(toUser);
   }
 
-  async updateUser(id: string, patch: UserPatch): Promise<User | null> {
+  async updateUser(id: string, patch: UserPatch, context?: HookContext): Promise<User | null> {
     const entries = Object.entries(patch).filter(([, v]) => v !== undefined) as Array<[keyof UserPatch, unknown]>;
     if (entries.length > 0) {
       const sets = entries.map(([key], i) => `${USER_COLUMNS[key]} = $${i + 2}`);
-      const { rowCount } = await this.pool.query(
+      const { rowCount } = await this.db(context).query(
         `UPDATE demo_users SET ${sets.join(', ')}, updated_at = now() WHERE id = $1`,
         [id, ...entries.map(([, v]) => v)],
       );
       if (rowCount === 0) return null;
     }
-    return this.findUserById(id);
+    return this.findOne('u.id = $1', [id], context);
   }
 
-  async deleteUser(id: string): Promise<User | null> {
-    const user = await this.findUserById(id);
+  async deleteUser(id: string, context?: HookContext): Promise<User | null> {
+    const user = await this.findOne('u.id = $1', [id], context);
     if (!user) return null;
-    const { rowCount } = await this.pool.query('DELETE FROM demo_users WHERE id = $1', [id]);
+    const { rowCount } = await this.db(context).query('DELETE FROM demo_users WHERE id = $1', [id]);
     return rowCount === 1 ? user : null;
   }
 

@@ -4,6 +4,9 @@
  */
 import type { HookContext } from '../../plugin/index.js';
 
+/** A transaction of the directory's database, as the plugins' hook context takes it. */
+export type HostTransaction = NonNullable<HookContext['transaction']>;
+
 // A type alias, not an interface: the hooks take `Record<string, unknown>`, which only
 // object type aliases satisfy implicitly.
 export type User = {
@@ -79,6 +82,13 @@ export interface UserRepository {
   readonly sessions: SessionRepository;
   /** Creates tables or indexes; idempotent. */
   init(): Promise<void>;
+  /**
+   * Runs `work` in one transaction of the directory's database and hands it the transaction,
+   * to pass as `context.transaction` to the writes and to the plugins' hooks (the webhooks
+   * plugin's transactional outbox: the user change and its event commit together or not at
+   * all). A database without transactions (a standalone MongoDB) runs `work` with undefined.
+   */
+  inTransaction<T>(work: (transaction: HostTransaction | undefined) => Promise<T>): Promise<T>;
 
   ensureTenant(id: string, name: string): Promise<void>;
   tenantExists(id: string): Promise<boolean>;

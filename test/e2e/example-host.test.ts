@@ -167,6 +167,24 @@ describe('example identity server (end to end over HTTP)', function () {
     await request(base).get('/admin/webhooks').expect(303).expect('location', '/login');
   });
 
+  it('a sign-up whose transaction fails at commit leaves neither the user nor its event (the outbox)', async () => {
+    // A deferred check that fails at COMMIT, after the user row and its USER_CREATED event
+    // were both written in the sign-up's transaction.
+    await pool.query(`CREATE FUNCTION e2e_refuse_doomed() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.username = 'doomed' THEN RAISE EXCEPTION 'refused at commit'; END IF; RETURN NEW; END $$`);
+    await pool.query(`CREATE CONSTRAINT TRIGGER e2e_refuse_doomed AFTER INSERT ON demo_users
+      DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION e2e_refuse_doomed()`);
+    try {
+      await request(base).post('/signup').send({ username: 'doomed', password: PASSWORDS[0], email: 'doomed@example.test' }).expect(500);
+    } finally {
+      await pool.query('DROP TRIGGER e2e_refuse_doomed ON demo_users');
+      await pool.query('DROP FUNCTION e2e_refuse_doomed()');
+    }
+    const { rows } = await pool.query(`SELECT count(*)::int AS n FROM webhook_events WHERE type = 'USER_CREATED' AND body LIKE '%"doomed"%'`);
+    assert.equal(rows[0].n, 0);
+    assert.equal((await pool.query(`SELECT count(*)::int AS n FROM demo_users WHERE username = 'doomed'`)).rows[0].n, 0);
+  });
+
   it('sign-up emits USER_CREATED and the mailed link USER_EMAIL_VERIFIED', async () => {
     const res = await request(base).post('/signup').set('user-agent', 'e2e-test/1')
       .send({ username: 'alice', password: PASSWORDS[0], email: 'alice@example.test', first_name: 'Alice' }).expect(201);

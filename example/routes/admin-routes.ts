@@ -52,8 +52,12 @@ export function adminRoutes(deps: RouteDeps & { authenticator: passport.Authenti
       const user = await userInTenant(req);
       if (!enabled && user.id === principal(req).id) throw new HttpError(409, 'self_disable', 'You cannot disable your own account');
       if (user.enabled === enabled) return res.json({ user: userView(user), changed: false });
-      const updated = (await users.updateUser(user.id, { enabled }, context(req)))!;
-      await events.emit(eventType, { user: updated }, context(req));
+      // The change and its event commit together (the webhooks plugin's outbox).
+      const updated = await users.inTransaction(async (transaction) => {
+        const saved = (await users.updateUser(user.id, { enabled }, { ...context(req), transaction }))!;
+        await events.emit(eventType, { user: saved }, { ...context(req), transaction });
+        return saved;
+      });
       res.json({ user: userView(updated), changed: true });
     }));
   }

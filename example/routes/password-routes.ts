@@ -28,9 +28,13 @@ export function passwordRoutes(deps: RouteDeps): express.Router {
       throw new HttpError(403, 'wrong_password', 'The current password is wrong');
     }
     checkNewPassword(input.new_password);
-    const context = hookContext(req, user);
-    const updated = (await users.updateUser(user.id, { passwordHash: await hashPassword(input.new_password) }, context))!;
-    await events.emit('USER_PASSWORD_CHANGED', { user: updated }, context);
+    const passwordHash = await hashPassword(input.new_password);
+    // The change and its event commit together (the webhooks plugin's outbox).
+    await users.inTransaction(async (transaction) => {
+      const context = { ...hookContext(req, user), transaction };
+      const updated = (await users.updateUser(user.id, { passwordHash }, context))!;
+      await events.emit('USER_PASSWORD_CHANGED', { user: updated }, context);
+    });
     res.json({ ok: true });
   }));
 

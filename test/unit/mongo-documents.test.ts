@@ -75,7 +75,7 @@ describe('MongoDB store documents (no server needed)', () => {
       assert.ok(!('leaseToken' in toDeliveryRecord(leased)));
       const pendingEvent = { ...toEventDoc(event), fanoutComplete: false, pendingDeliveries: [toDeliveryDoc(delivery)] };
       assert.deepEqual(Object.keys(toEventRecord(pendingEvent)).sort(),
-        ['body', 'createdAt', 'expiresAt', 'id', 'idempotencyKey', 'tenantId', 'traceParent', 'traceState', 'type']);
+        ['body', 'createdAt', 'expiresAt', 'id', 'idempotencyKey', 'sequence', 'subject', 'tenantId', 'traceParent', 'traceState', 'type']);
       const withVersion = { ...toWebhookDoc(webhook), __v: 0 };
       assert.deepEqual(toWebhookRecord(withVersion), webhook);
     });
@@ -109,12 +109,12 @@ describe('MongoDB store documents (no server needed)', () => {
       await connection.close();
     });
 
-    it('registers four models on the given connection, named by prefixed collection', () => {
+    it('registers its models on the given connection, named by prefixed collection', () => {
       const store = new MongoStore({ connection });
       assert.equal(store.kind, 'mongo');
       assert.deepEqual(
         Object.values(store.models).map((m) => m.collection.collectionName),
-        ['webhook_webhooks', 'webhook_events', 'webhook_deliveries', 'webhook_attempts'],
+        ['webhook_webhooks', 'webhook_events', 'webhook_deliveries', 'webhook_attempts', 'webhook_subject_sequences'],
       );
       assert.equal(connection.models[modelName('webhook_events')], store.models.events);
       assert.equal(mongoose.models[modelName('webhook_events')], undefined, 'nothing on the global mongoose');
@@ -154,6 +154,7 @@ describe('MongoDB store documents (no server needed)', () => {
         { keys: { webhookId: 1, status: 1, nextAttemptAt: 1 }, options: { name: 'deliveries_webhook_due' } },
         { keys: { tenantId: 1, webhookId: 1, createdAt: -1, _id: -1 }, options: { name: 'deliveries_log' } },
         { keys: { eventId: 1 }, options: { name: 'deliveries_event' } },
+        { keys: { webhookId: 1, status: 1, subject: 1, sequence: 1 }, options: { name: 'deliveries_subject_order' } },
         {
           keys: { tenantId: 1, webhookId: 1, lastAttemptAt: -1, _id: -1 },
           options: { name: 'deliveries_last_attempt', partialFilterExpression: { lastAttemptAt: { $type: 'date' } } },
@@ -161,6 +162,7 @@ describe('MongoDB store documents (no server needed)', () => {
         { keys: { expiresAt: 1 }, options: { name: 'deliveries_expiry' } },
         { keys: { leaseToken: 1 }, options: { name: 'deliveries_lease_token', sparse: true } },
       ]);
+      assert.deepEqual(indexes(models.sequences), []);
       assert.deepEqual(indexes(models.attempts), [
         { keys: { deliveryId: 1, startedAt: 1 }, options: { name: 'attempts_delivery' } },
         { keys: { expiresAt: 1 }, options: { name: 'attempts_expiry' } },

@@ -156,6 +156,10 @@ export class EventRecorder {
     } catch (cause) {
       // A transaction the store cannot use is the host's mistake, not an outage: said as such.
       if (cause instanceof ForeignTransactionError) throw cause;
+      // A transient conflict inside the host's transaction (MongoDB: two transactions numbering
+      // one subject) goes back as the driver raised it: withTransaction() retries only errors
+      // that carry its label, and retrying the whole transaction is the fix.
+      if (transaction !== undefined && isTransientTransactionError(cause)) throw cause;
       throw new EventNotRecordedError(event.type, cause);
     }
     if (result.created && result.deliveryCount > 0 && transaction === undefined) this.deps.onDeliveriesRecorded(result.deliveryCount);
@@ -197,6 +201,11 @@ function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
   });
   work.catch(() => undefined);
   return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+}
+
+function isTransientTransactionError(error: unknown): boolean {
+  const labelled = error as { hasErrorLabel?: (label: string) => boolean } | null;
+  return typeof labelled?.hasErrorLabel === 'function' && labelled.hasErrorLabel('TransientTransactionError');
 }
 
 export function newDelivery(event: EventRecord, webhookId: string, now: Date, overrides: Partial<DeliveryRecord> = {}): DeliveryRecord {

@@ -10,10 +10,25 @@
  * `updateMany`, `deleteMany`, `bulkWrite`, `insertMany`) run no per-document middleware and
  * are not seen: use the calls above for users, or call the hooks yourself.
  *
- * The write is never failed by its event: the model's write has already happened when the
- * post hook runs, so an event that cannot be recorded is reported to `onError` (default:
- * the plugin's logger) and `save()` still resolves. The post hooks are awaited, so when a
- * write resolves its event is durable (or reported).
+ * In a transaction (a transactional outbox): when the write runs in a session with a
+ * transaction in progress - `doc.save({ session })`, `doc.$session(session)`, a query's
+ * `.session(session)` or `{ session }` option, inside `connection.transaction()` or
+ * `session.withTransaction()` - the session is passed as `context.transaction`, so the event
+ * and its deliveries are written in the host's transaction: rolled back, they never existed;
+ * committed, they are delivered. Then an event that cannot be recorded fails the write (the
+ * post hook throws, and the host's transaction must not commit a change whose event is lost);
+ * a write conflict the event met is thrown as the driver's error, with its
+ * TransientTransactionError label, so `withTransaction()` retries the whole transaction as it
+ * does for its own conflicts. The session must belong to the plugin's MongoClient (the same
+ * connection, or one made from it with `useDb()`), else the write fails with
+ * ForeignTransactionError. A session without a transaction is not passed (the event is written
+ * on its own, as below). mongoose's `transactionAsyncLocalStorage` option hands the session to
+ * the driver without showing it to middleware: pass the session explicitly for the outbox.
+ *
+ * Outside a transaction the write is never failed by its event: the model's write has already
+ * happened when the post hook runs, so an event that cannot be recorded is reported to
+ * `onError` (default: the plugin's logger) and `save()` still resolves. The post hooks are
+ * awaited, so when a write resolves its event is durable (or reported).
  */
 import Joi from 'joi';
 import type { ClientSession, HydratedDocument, Query, Schema } from 'mongoose';
@@ -146,12 +161,14 @@ export function mongooseUserPlugin(schema: Schema<any>, input: MongooseUserPlugi
     if (logger) logger.error(message, { error: String(error) });
     else console.error(`[webhooks] ${message}`, String(error));
   };
-  const record = async (type: string, call: (hooks: UserLifecycleTarget['hooks']) => Promise<unknown>) => {
+  const record = async (type: string, context: HookContext, call: (hooks: UserLifecycleTarget['hooks'], context: HookContext) => Promise<unknown>) => {
     try {
       const plugin = target();
       if (!plugin) throw new Error('the webhooks plugin is not available yet (options.webhooks returned nothing)');
-      await call(plugin.hooks);
+      await call(plugin.hooks, context);
     } catch (err) {
+      // In the host's transaction the write must fail with its event (see the header).
+      if (context.transaction) throw transientCauseOf(err) ?? err;
       try {
         report(err, type);
       } catch {
@@ -159,10 +176,14 @@ export function mongooseUserPlugin(schema: Schema<any>, input: MongooseUserPlugi
       }
     }
   };
-  const contextOf = (user: Record<string, unknown>, locals?: Record<string, unknown>): HookContext => {
+  const contextOf = (user: Record<string, unknown>, locals: Record<string, unknown> | undefined,
+    session: ClientSession | null | undefined): HookContext => {
     const given = (locals?.[WEBHOOKS_CONTEXT_LOCAL] ?? {}) as HookContext;
     const tenantId = given.tenantId ?? tenantOf(user);
-    return tenantId === undefined ? { ...given } : { ...given, tenantId };
+    const context: HookContext = tenantId === undefined ? { ...given } : { ...given, tenantId };
+    // A transaction the host named itself wins over the write's session.
+    const transaction = given.transaction ?? transactionOf(session);
+    return transaction ? { ...context, transaction } : context;
   };
 
   // isNew and the modified paths are gone by the time post('save') runs, so they are kept
@@ -178,11 +199,11 @@ export function mongooseUserPlugin(schema: Schema<any>, input: MongooseUserPlugi
     const state = this.$locals[STATE_LOCAL] as { isNew: boolean; changed: string[] } | undefined;
     delete this.$locals[STATE_LOCAL];
     if (!state) return;
-    const context = contextOf(this, this.$locals);
+    const context = contextOf(this, this.$locals, this.$session());
     if (state.isNew) {
-      await record('USER_CREATED', (hooks) => hooks.userCreated({ user: plain(this) }, context));
+      await record('USER_CREATED', context, (hooks, ctx) => hooks.userCreated({ user: plain(this) }, ctx));
     } else if (state.changed.length > 0) {
-      await record('USER_MODIFIED', (hooks) => hooks.userModified({ user: plain(this), changedFields: state.changed }, context));
+      await record('USER_MODIFIED', context, (hooks, ctx) => hooks.userModified({ user: plain(this), changedFields: state.changed }, ctx));
     }
   });
 
@@ -200,25 +221,45 @@ export function mongooseUserPlugin(schema: Schema<any>, input: MongooseUserPlugi
       const fresh = id !== undefined ? await this.model.findById(id).session(options.session ?? null).lean() : null;
       doc = (fresh as Record<string, unknown> | null) ?? doc;
     }
-    const context = contextOf(doc);
+    const context = contextOf(doc, undefined, options.session);
     if (upserted) {
-      await record('USER_CREATED', (hooks) => hooks.userCreated({ user: plain(doc) }, context));
+      await record('USER_CREATED', context, (hooks, ctx) => hooks.userCreated({ user: plain(doc) }, ctx));
       return;
     }
     const paths = changedPathsOfUpdate(this.getUpdate());
     const changed = paths === undefined ? undefined : reportableFields(paths, ignored);
     if (changed !== undefined && changed.length === 0) return;
-    await record('USER_MODIFIED', (hooks) => hooks.userModified({ user: plain(doc), ...(changed ? { changedFields: changed } : {}) }, context));
+    await record('USER_MODIFIED', context,
+      (hooks, ctx) => hooks.userModified({ user: plain(doc), ...(changed ? { changedFields: changed } : {}) }, ctx));
   });
 
   schema.post('deleteOne', { document: true, query: false }, async function (this: HydratedDocument<any>) {
-    const context = contextOf(this, this.$locals);
-    await record('USER_DELETED', (hooks) => hooks.userDeleted({ user: plain(this) }, context));
+    const context = contextOf(this, this.$locals, this.$session());
+    await record('USER_DELETED', context, (hooks, ctx) => hooks.userDeleted({ user: plain(this) }, ctx));
   });
 
   schema.post('findOneAndDelete', async function (this: Query<unknown, unknown>, result: unknown) {
     const { doc } = documentOf(result);
     if (!doc) return;
-    await record('USER_DELETED', (hooks) => hooks.userDeleted({ user: plain(doc) }, contextOf(doc)));
+    const { session } = this.getOptions() as { session?: ClientSession | null };
+    await record('USER_DELETED', contextOf(doc, undefined, session), (hooks, ctx) => hooks.userDeleted({ user: plain(doc) }, ctx));
   });
+}
+
+/** The session when a transaction is in progress in it (`ClientSession.inTransaction()`), else nothing. */
+function transactionOf(session: ClientSession | null | undefined): ClientSession | undefined {
+  return session && typeof session.inTransaction === 'function' && session.inTransaction() ? session : undefined;
+}
+
+/**
+ * The driver's error behind a failed hook call when it is labelled TransientTransactionError (a
+ * write conflict, a primary stepping down): thrown as it is, the host's `withTransaction()` or
+ * `connection.transaction()` sees the label and runs the transaction again.
+ */
+function transientCauseOf(error: unknown): unknown {
+  for (let current: unknown = error, depth = 0; current && depth < 5; current = (current as { cause?: unknown }).cause, depth += 1) {
+    const labelled = current as { hasErrorLabel?: (label: string) => boolean };
+    if (typeof labelled.hasErrorLabel === 'function' && labelled.hasErrorLabel('TransientTransactionError')) return current;
+  }
+  return undefined;
 }

@@ -13,6 +13,9 @@ import { memoryMailer } from '../../example/mail/mailer.js';
 import { MongooseUserRepository } from '../../example/users/mongoose-user-repository.js';
 import { createWebhooksPlugin, type WebhooksPlugin } from '../../plugin/index.js';
 import { mongooseUserPlugin, WEBHOOKS_CONTEXT_LOCAL } from '../../plugin/host/mongoose-user-plugin.js';
+import { ForeignTransactionError } from '../../plugin/errors.js';
+import type { MongoStore } from '../../plugin/store/mongo/mongo-store.js';
+import { transactionSupport, type Capability } from '../support/mongo-deployment.js';
 import { eventually, FAST_DELIVERY, TEST_KEY } from '../support/plugin-fixture.js';
 import { TestReceiver } from '../support/receiver.js';
 
@@ -139,6 +142,102 @@ if (uri) {
       await quiet.save();
       assert.equal(await recordedCount(), before + 1, 'only the USER_CREATED of quiet was recorded');
       assertClean(receiver, verifier);
+    });
+  });
+
+  describe('mongoose binding in the host\'s transaction (MONGODB_URI with transactions)', function () {
+    this.timeout(60_000);
+    let connection: Connection;
+    let plugin: WebhooksPlugin;
+    let receiver: TestReceiver;
+    let transactions: Capability;
+    let User: mongoose.Model<any>;
+    const userEvents = async () => (await (plugin.store as MongoStore).models.events.find({ type: /^USER_/ }, { type: 1, body: 1 }).lean())
+      .map((e) => `${e.type} ${JSON.parse(e.body).data.user.username}`).sort();
+
+    before(async function () {
+      connection = await openDatabase('webhooks_binding_tx');
+      transactions = await transactionSupport(connection);
+      if (!transactions.available) return;
+      receiver = await new TestReceiver().start();
+      plugin = createWebhooksPlugin({
+        storage: { mongo: { connection } }, encryptionKeys: [TEST_KEY], egress: { allow: ['127.0.0.0/8'] },
+        delivery: FAST_DELIVERY, logger: SILENT,
+      });
+      await plugin.start();
+      await plugin.webhooks.create({ name: 'r', url: `${receiver.url}/hook`, events: ['USER_*'] }, plugin.context({}, 'default'));
+      const schema = new Schema({ tenantId: String, username: String, email: String }, { timestamps: true });
+      schema.plugin(mongooseUserPlugin, { webhooks: () => plugin });
+      User = connection.model('TransactionUser', schema) as unknown as mongoose.Model<any>;
+      await User.init();
+    });
+
+    beforeEach(function () {
+      if (transactions.available) return;
+      console.log(`      skipped, this deployment has no transactions: ${transactions.reason}`);
+      this.skip();
+    });
+
+    after(async () => {
+      await plugin?.stop();
+      await receiver?.stop();
+      await dropDatabase(connection);
+    });
+
+    it('writes in a rolled-back transaction leave no event; the same writes committed are each delivered', async () => {
+      const existing = await User.create({ tenantId: 'default', username: 'existing', email: 'e@example.com' });
+      const gone = await User.create({ tenantId: 'default', username: 'gone', email: 'g@example.com' });
+      await receiver.waitFor(2, 10_000);
+      const before = await userEvents();
+      const writes = async (session: mongoose.mongo.ClientSession, suffix: string) => {
+        await new User({ tenantId: 'default', username: `new-${suffix}` }).save({ session });
+        await User.findOneAndUpdate({ _id: existing._id }, { $set: { email: `${suffix}@example.com` } }, { session, returnDocument: 'after' });
+        const doc = await User.findById(existing._id).session(session);
+        doc!.set({ username: `existing-${suffix}` });
+        await doc!.save();
+        await User.findOneAndDelete({ _id: gone._id }, { session });
+      };
+      const session = await connection.startSession();
+      try {
+        session.startTransaction();
+        await writes(session, 'rolled-back');
+        await session.abortTransaction();
+        assert.deepEqual(await userEvents(), before, 'no event of the rolled-back writes exists');
+        await connection.transaction((s) => writes(s, 'committed'));
+      } finally {
+        await session.endSession();
+      }
+      assert.deepEqual((await userEvents()).filter((e) => !before.includes(e)), [
+        'USER_CREATED new-committed', 'USER_DELETED gone', 'USER_MODIFIED existing', 'USER_MODIFIED existing-committed',
+      ]);
+      await receiver.waitFor(6, 10_000);
+      const received = receiver.requests.map((r) => JSON.parse(r.body)).map((b) => `${b.event_type} ${b.data.user.username}`);
+      assert.ok(!received.some((r) => r.includes('rolled-back')), received.join('\n'));
+    });
+
+    it('a session without a transaction is not passed: the event is recorded on its own', async () => {
+      const session = await connection.startSession();
+      try {
+        await new User({ tenantId: 'default', username: 'sessioned' }).save({ session });
+      } finally {
+        await session.endSession();
+      }
+      assert.ok((await userEvents()).includes('USER_CREATED sessioned'));
+    });
+
+    it('an event that cannot be recorded fails the write, and connection.transaction() rolls the user back with it', async () => {
+      // A session of another MongoClient: the plugin's store cannot write in it.
+      const other = await mongoose.createConnection(uri!, { dbName: connection.name, serverSelectionTimeoutMS: 10_000 }).asPromise();
+      try {
+        const OtherUser = other.model('TransactionUser', User.schema);
+        await assert.rejects(other.transaction(async (session) => {
+          await new OtherUser({ tenantId: 'default', username: 'orphan' }).save({ session });
+        }), ForeignTransactionError);
+        assert.equal(await User.countDocuments({ username: 'orphan' }), 0, 'the host\'s write was rolled back');
+        assert.ok(!(await userEvents()).includes('USER_CREATED orphan'));
+      } finally {
+        await other.close();
+      }
     });
   });
 

@@ -139,6 +139,86 @@ describe('mongoose binding (schema plugin, no server)', () => {
     assert.deepEqual(reported, ['USER_CREATED']);
   });
 
+  it('passes the write\'s session as context.transaction while a transaction is in progress in it, and only then', async () => {
+    const { target, calls } = fakeTarget();
+    const schema = userSchema();
+    schema.plugin(mongooseUserPlugin, { webhooks: target });
+    const Model = connection.model('BindingUserE', schema);
+    const hooks = hooksOf(schema);
+    // Stand-ins for a ClientSession: the binding asks a session only inTransaction().
+    const inTransaction = { inTransaction: () => true };
+    const withoutTransaction = { inTransaction: () => false };
+    const query = (session: unknown) => ({ getUpdate: () => ({ $set: { email: 'x@example.com' } }), getOptions: () => ({ returnDocument: 'after', session }) });
+    const doc = { _id: 'u-1', username: 'jdoe', email: 'x@example.com' };
+
+    for (const session of [inTransaction, withoutTransaction, undefined]) {
+      const created = new Model({ username: 'new' });
+      if (session) created.$session(session as never);
+      await hooks.execPre('save', created, []);
+      await hooks.execPost('save', created, [created]);
+      await hooks.execPost('findOneAndUpdate', query(session), [doc]);
+      await hooks.execPost('findOneAndDelete', query(session), [doc]);
+      const existing = Model.hydrate({ _id: new mongoose.Types.ObjectId(), username: 'gone' });
+      if (session) existing.$session(session as never);
+      await hooks.execPost('deleteOne', existing, [existing]);
+    }
+    assert.deepEqual(calls.map((c) => c.hook), Array(3).fill(['userCreated', 'userModified', 'userDeleted', 'userDeleted']).flat());
+    assert.ok(calls.slice(0, 4).every((c) => c.context.transaction === inTransaction), 'in a transaction: passed');
+    assert.ok(calls.slice(4).every((c) => !('transaction' in c.context)), 'no transaction in progress: not passed');
+
+    // A transaction the host named in $locals wins over the session.
+    const named = { inTransaction: () => true };
+    const explicit = new Model({ username: 'explicit' });
+    explicit.$session(inTransaction as never);
+    explicit.$locals[WEBHOOKS_CONTEXT_LOCAL] = { transaction: named };
+    await hooks.execPre('save', explicit, []);
+    await hooks.execPost('save', explicit, [explicit]);
+    assert.equal(calls.at(-1)!.context.transaction, named);
+  });
+
+  it('in a transaction, an event that cannot be recorded fails the write instead of being reported', async () => {
+    const { target, errors } = fakeTarget(true);
+    const schema = userSchema();
+    schema.plugin(mongooseUserPlugin, { webhooks: target });
+    const Model = connection.model('BindingUserF', schema);
+    const hooks = hooksOf(schema);
+    const session = { inTransaction: () => true };
+    const doc = new Model({ username: 'jdoe' });
+    doc.$session(session as never);
+    await hooks.execPre('save', doc, []);
+    await assert.rejects(hooks.execPost('save', doc, [doc]), /store down/);
+    const query = { getUpdate: () => ({ $set: { email: 'y' } }), getOptions: () => ({ returnDocument: 'after', session }) };
+    await assert.rejects(hooks.execPost('findOneAndUpdate', query, [{ _id: 'u-1', email: 'y' }]), /store down/);
+    await assert.rejects(hooks.execPost('findOneAndDelete', query, [{ _id: 'u-1' }]), /store down/);
+    const existing = Model.hydrate({ _id: new mongoose.Types.ObjectId(), username: 'gone' });
+    existing.$session(session as never);
+    await assert.rejects(hooks.execPost('deleteOne', existing, [existing]), /store down/);
+    assert.deepEqual(errors, [], 'nothing reported and swallowed');
+
+    // The plugin not built yet is no excuse inside a transaction either.
+    const lazy = userSchema();
+    lazy.plugin(mongooseUserPlugin, { webhooks: () => undefined, onError: () => assert.fail('reported instead of thrown') });
+    const Lazy = connection.model('BindingUserG', lazy);
+    const early = new Lazy({ username: 'early' });
+    early.$session(session as never);
+    await hooksOf(lazy).execPre('save', early, []);
+    await assert.rejects(hooksOf(lazy).execPost('save', early, [early]), /not available yet/);
+  });
+
+  it('in a transaction, a write conflict behind the failure is thrown as the driver\'s labelled error, so withTransaction() retries', async () => {
+    const conflict = new mongoose.mongo.MongoServerError({ message: 'WriteConflict', code: 112, errorLabels: ['TransientTransactionError'] });
+    const wrapped = Object.assign(new Error('The USER_CREATED event was not recorded'), { cause: conflict });
+    const schema = userSchema();
+    schema.plugin(mongooseUserPlugin, {
+      webhooks: { hooks: { userCreated: async () => { throw wrapped; }, userModified: async () => ({}) as never, userDeleted: async () => ({}) as never } },
+    });
+    const Model = connection.model('BindingUserH', schema);
+    const doc = new Model({ username: 'jdoe' });
+    doc.$session({ inTransaction: () => true } as never);
+    await hooksOf(schema).execPre('save', doc, []);
+    await assert.rejects(hooksOf(schema).execPost('save', doc, [doc]), (error) => error === conflict);
+  });
+
   it('reads changed paths from update documents and reduces them to reportable top-level fields', () => {
     assert.deepEqual(changedPathsOfUpdate({ email: 'a', $set: { 'profile.city': 'x' }, $unset: { phone: '' }, $setOnInsert: { createdAt: 1 } }),
       ['email', 'profile.city', 'phone']);

@@ -1,6 +1,5 @@
 import type mongoose from 'mongoose';
-import type { Db } from 'mongodb';
-import { MongoBackend } from '@agendajs/mongo-backend';
+import type { AgendaBackend } from 'agenda';
 import type {
   AttemptCompletion,
   AttemptRecord,
@@ -25,6 +24,7 @@ import { MongoDeliveryQueue } from './mongo-delivery-queue.js';
 import { MongoDeliveryLog } from './mongo-delivery-log.js';
 import { MongoEvents } from './mongo-events.js';
 import { MongoWebhooks } from './mongo-webhooks.js';
+import { createMongoAgendaBackend, createNewDeliveryListener } from './mongo-notifications.js';
 import { DEFAULT_COLLECTION_PREFIX, type MongoModels, registerMongoModels } from './mongo-models.js';
 
 export interface MongoStoreOptions {
@@ -52,6 +52,7 @@ export class MongoStore implements WebhookStore {
   private readonly webhooks: MongoWebhooks;
   private readonly events: MongoEvents;
   private readonly log: MongoDeliveryLog;
+  private readonly newDeliveries: ReturnType<typeof createNewDeliveryListener>;
 
   constructor(options: MongoStoreOptions) {
     if (!options?.connection) throw new Error('MongoStore needs a mongoose connection');
@@ -72,6 +73,8 @@ export class MongoStore implements WebhookStore {
     this.webhooks = new MongoWebhooks(this.models);
     this.events = new MongoEvents(this.models, this.connection);
     this.log = new MongoDeliveryLog(this.models, this.queue);
+    this.newDeliveries = createNewDeliveryListener(
+      () => this.openDb().collection(this.models.deliveries.collection.collectionName), () => this.openDb());
   }
 
   /** Needs the host's connection open, or being opened (it waits for it). */
@@ -90,24 +93,22 @@ export class MongoStore implements WebhookStore {
   /** Nothing to release: the connection is the host's. */
   async close(): Promise<void> {}
 
-  createAgendaBackend(): MongoBackend {
+  createAgendaBackend(): AgendaBackend {
+    return createMongoAgendaBackend(this.openDb(), this.prefix);
+  }
+
+  /**
+   * A change stream on the deliveries collection where the deployment has them (a replica set or
+   * a sharded cluster); elsewhere resolves with a no-op and workers poll (mongo-notifications.ts).
+   */
+  listenForNewWork(onWork: () => void, onError: (error: unknown) => void): Promise<() => Promise<void>> {
+    return this.newDeliveries(onWork, onError);
+  }
+
+  private openDb(): mongoose.mongo.Db {
     const db = this.connection.db;
-    if (!db) throw new Error('MongoStore.createAgendaBackend() needs an open connection: await store.init() first');
-    // Nothing here can emit an unhandled 'error' (read from @agendajs/mongo-backend 4.0.3's
-    // dist): MongoBackend, its job repository and its logger are no EventEmitters, and given a
-    // Db they open no client of their own; their failed operations reject into Agenda, which
-    // emits them on the Agenda instance (the delivery worker listens). The package's only
-    // emitter, MongoChangeStreamNotificationChannel, is not used: change streams need a replica
-    // set (MongoBackend's notificationChannel is undefined, so Agenda polls).
-    return new MongoBackend({
-      // `connection.db` is a Db of the driver copy bundled with mongoose (7.8); MongoBackend's type
-      // names the top-level `mongodb` package (7.9). Same driver major, same Db API, one shared
-      // `bson` (so ObjectIds MongoBackend creates serialise); only the declarations differ
-      // (private members make TypeScript treat the two classes as unrelated).
-      mongo: db as unknown as Db,
-      collection: `${this.prefix}agenda_jobs`,
-      logCollection: `${this.prefix}agenda_logs`,
-    });
+    if (!db) throw new Error('MongoStore needs an open connection: await store.init() first');
+    return db;
   }
 
   // Webhooks (mongo-webhooks.ts)

@@ -9,11 +9,15 @@
  *  2. Backlog drain: E events x W webhooks recorded with no worker, then a worker instance
  *     started on the same database; time until the receiver has every delivery.
  *  3. Enqueue-to-receipt latency at steady 100 and 300 events/s (one webhook).
- *  4. Hook-call latency (`await plugin.hooks.userLogin(...)`) during the 300/s run and a burst.
+ *  4. Hook-call latency (`await plugin.hooks.userLogin(...)`) during the 300/s run and a burst,
+ *     judged against the bare PostgreSQL floor measured in the same run.
+ *  6. Scale-out: one backlog drained by 1, 2 and 4 worker processes (bench/scale-out.ts).
  *
  * Environment overrides (for quick runs; the defaults are what BENCHMARKS.md reports):
  *   BENCH_EVENTS (2000), BENCH_WEBHOOKS (10), BENCH_STEADY_SECONDS (10), BENCH_GOT_SECONDS (5),
- *   BENCH_QUIET_WAIT_S (60: how long to wait at the start for other processes to go quiet).
+ *   BENCH_QUIET_WAIT_S (60: how long to wait at the start for other processes to go quiet),
+ *   BENCH_SCALE_ROUNDS (2: unordered scale-out runs per process count), BENCH_SCALE_BASELINE (the path of another
+ *   checkout's plugin/index.ts: each scale-out run is repeated with its plugin, for a before/after in one run).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,6 +36,8 @@ import { HttpSender } from '../plugin/delivery/http-sender.js';
 import { cpuSplit, describeCpu, fmt, machineCpu, now, percentile, postgresCpuSeconds, machineTable, sleep, waitForQuiet, withTimeout, type CpuSnapshot, type CpuSplit, type Machine } from './measure.js';
 import { ReceiverProcess } from './receiver.js';
 import { measurePayloadShaping, type ShapingResult } from './payload-shaping.js';
+import { measureScaleOut, type ScaleOutConfig, type ScaleOutResult } from './scale-out.js';
+import { scaleOutDetails, scaleOutRows } from './scale-out-report.js';
 
 const envInt = (name: string, fallback: number) => {
   const value = Number(process.env[name]);
@@ -52,10 +58,22 @@ const CONFIG = {
   burstParallel: 50,
   /** Drains without metrics (and as many with, the main one included), in ABBA order, for the metrics overhead; even. */
   metricsOverheadPairs: envInt('BENCH_METRICS_PAIRS', 4),
+  scaleOut: {
+    events: envInt('BENCH_SCALE_EVENTS', 2_000), webhooks: 5, subjects: 200, processCounts: [1, 2, 4],
+    rounds: envInt('BENCH_SCALE_ROUNDS', 2), perSubject: true, warmUpPerProcess: envInt('BENCH_SCALE_WARM_UP', 2_000),
+    variants: [{ label: 'this tree' }, ...(process.env.BENCH_SCALE_BASELINE ? [{ label: 'baseline', pluginEntry: process.env.BENCH_SCALE_BASELINE }] : [])],
+  } satisfies ScaleOutConfig,
   /** The whole run is killed after this long, whatever happens. */
-  watchdogMs: 15 * 60_000,
+  watchdogMs: 20 * 60_000,
 };
-const TARGETS = { deliveriesPerSecond: 1_000, ratioToGot: 0.4, p99At300Ms: 250, hookP99Ms: 5, metricsOverhead: 0.05 };
+/**
+ * hookP99: issue 12's target for the hook-call p99 at 300/s with the worker in the process: at most
+ * `toFloor` x the bare PostgreSQL floor's p99 measured in the same run (a hook call cannot beat the
+ * commit it waits for), and at most `ms` whenever that floor's p99 is at most `quietFloorMs`.
+ */
+const TARGETS = {
+  deliveriesPerSecond: 1_000, ratioToGot: 0.4, p99At300Ms: 250, hookP99: { toFloor: 1.5, ms: 5, quietFloorMs: 3 }, metricsOverhead: 0.05,
+};
 const TENANT = 'bench';
 /** Other processes using more than this many cores during a measurement make it noisy. */
 const NOISY_OTHER_CORES = 0.5;
@@ -607,7 +625,7 @@ const cpuCell = (c: CpuSplit) =>
 const CPU_HEADER = 'CPU cores: plugin process / receiver / PostgreSQL / other load';
 
 function report(machine: Machine, envelopeBytes: number, got: LoopResult[], drainResult: DrainResult, steadyResults: SteadyResult[],
-  burstResult: BurstResult, webOnly: HookOnlyResult, floor: FloorResult, shaping: ShapingResult): { console: string; markdown: string } {
+  burstResult: BurstResult, webOnly: HookOnlyResult, floor: FloorResult, shaping: ShapingResult, scaleOut: ScaleOutResult): { console: string; markdown: string } {
   const ceiling = got[0].perSecond;
   const senderAlone = got[1]?.perSecond ?? Number.NaN;
   const ratio = drainResult.deliveriesPerSecond / ceiling;
@@ -636,11 +654,17 @@ function report(machine: Machine, envelopeBytes: number, got: LoopResult[], drai
       `${fmt(s.latencyP50, 1)} / ${fmt(s.latencyP99, 1)} ms${s.missing > 0 ? ` (${s.missing} never arrived)` : ''}`,
       isTarget ? `p99 ≤ ${TARGETS.p99At300Ms} ms` : '—', isTarget ? verdict(s.latencyP99 <= TARGETS.p99At300Ms && s.missing === 0) : '', other(s.cpu)]);
   }
+  // Judged against this run's floor: ≤ 1.5 × its p99, and ≤ 5 ms when it is ≤ 3 ms.
+  const { toFloor, ms: quietMs, quietFloorMs } = TARGETS.hookP99;
+  const hookLimit = Math.min(floor.pairP99 * toFloor, floor.pairP99 <= quietFloorMs ? quietMs : Number.POSITIVE_INFINITY);
   for (const s of steadyResults) {
     const isTarget = s.rate === 300;
-    rows.push([`4. Hook-call latency @ ${s.rate} events/s p50 / p99`, `${fmt(s.hookP50, 2)} / ${fmt(s.hookP99, 2)} ms${s.failed > 0 ? ` (${s.failed} failed)` : ''}`,
-      isTarget ? `p99 ≤ ${TARGETS.hookP99Ms} ms` : '—', isTarget ? verdict(s.hookP99 <= TARGETS.hookP99Ms && s.failed === 0) : '', other(s.cpu)]);
+    rows.push([`4. Hook-call latency @ ${s.rate} events/s, worker in the same process, p50 / p99`,
+      `${fmt(s.hookP50, 2)} / ${fmt(s.hookP99, 2)} ms${s.failed > 0 ? ` (${s.failed} failed)` : ''}`,
+      isTarget ? `p99 ≤ ${fmt(hookLimit, 2)} ms` : '—', isTarget ? verdict(s.hookP99 <= hookLimit && s.failed === 0) : '', other(s.cpu)]);
   }
+  rows.push([`   Target of measure 4 @ 300/s: p99 ≤ ${toFloor} × the bare PostgreSQL floor's p99 below (${fmt(floor.pairP99, 2)} ms, same run), ` +
+    `and ≤ ${quietMs} ms whenever that floor is ≤ ${quietFloorMs} ms`, `limit ${fmt(hookLimit, 2)} ms`, '', '', '']);
   rows.push([`   Hook-call latency, burst of ${fmt(burstResult.calls)} calls, ${burstResult.parallel} in flight, p50 / p99`,
     `${fmt(burstResult.hookP50, 2)} / ${fmt(burstResult.hookP99, 2)} ms`, '—', '', '']);
   rows.push([`   (for reference) hook-call latency @ ${webOnly.rate}/s on a runWorker: false instance (no delivery in the process), p50 / p99`,
@@ -649,6 +673,7 @@ function report(machine: Machine, envelopeBytes: number, got: LoopResult[], drai
     `${fmt(floor.pairP50, 2)} / ${fmt(floor.pairP99, 2)} ms`, '—', '', other(floor.cpu)]);
   rows.push(['5. Payload schema shaping of one USER_LOGIN (CPU only): serialised event without / with shaping',
     `${fmt(shaping.baselineUs, 1)} / ${fmt(shaping.shapedUs, 1)} µs`, '—', '', '']);
+  rows.push(...scaleOutRows(scaleOut, (cores) => cores.toFixed(2) + (cores > NOISY_OTHER_CORES ? ' ⚠' : '')));
 
   const table = (header: string[], body: string[][]) =>
     [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...body.map((r) => `| ${r.join(' | ')} |`)].join('\n');
@@ -732,6 +757,10 @@ ${fmt(floor.selectP50, 2)} / p99 ${fmt(floor.selectP99, 2)} ms; one-row \`INSERT
 ${fmt(floor.insertP99, 2)} ms; both in sequence (what a hook call waits for) p50 ${fmt(floor.pairP50, 2)} / p99 ${fmt(floor.pairP99, 2)} ms.
 ${CPU_HEADER}: ${cpuCell(floor.cpu)}.
 
+Scale-out (measure 6), every run in the order it ran:
+
+${scaleOutDetails(scaleOut)}
+
 Plugin log during the run: ${pluginProblems.warn} warnings, ${pluginProblems.error} errors.
 
 ## Method
@@ -762,6 +791,16 @@ Plugin log during the run: ${pluginProblems.warn} warnings, ${pluginProblems.err
 - **4. Hook-call latency**: the duration of each \`await plugin.hooks.userLogin(...)\` in the steady runs (the
   target applies to 300/s); plus a closed-loop burst. The PostgreSQL floor is the two round trips a
   hook call makes when its subscription cache is cold (warm: only the INSERT), on a bare pool, at the same rate.
+- **6. Scale-out**: ${fmt(CONFIG.scaleOut.events)} \`userLogin\` events about ${CONFIG.scaleOut.subjects} users for ${CONFIG.scaleOut.webhooks} webhooks
+  recorded once (\`runWorker: false\`) into a template database, the webhooks then disabled; each run copies it
+  (\`CREATE DATABASE … TEMPLATE\`) and forks N worker processes (\`bench/scale-out-worker.ts\`: a plugin instance with the
+  worker each, defaults, the same database, the same receiver). They start and warm up on a backlog of their own
+  (${fmt(CONFIG.scaleOut.warmUpPerProcess)} deliveries per process to another webhook: a worker lives for days, and its start-up is not
+  scale-out); then the clock starts, the webhooks are enabled and a NOTIFY on the plugin's work channel wakes the workers (what
+  a web node's hook call does), and it stops at the last receipt. Runs go N = ${CONFIG.scaleOut.processCounts.join(', ')}, then reversed
+  (${CONFIG.scaleOut.rounds} rounds), then once per N with every webhook set to \`ordering: 'per_subject'\`. Duplicates: receipts minus
+  distinct \`webhook-id\`s, over warm-up and drain. Out of order: per (webhook, subject) in sequence order, deliveries whose
+  first attempt started before the previous one's last attempt ended (from the attempt log).
 - **CPU split**: \`process.cpuUsage()\` of the bench (= plugin) and receiver processes, \`/proc\` for the
   PostgreSQL processes, \`os.cpus()\` for the machine; "other load" is the rest of the machine's busy time.
 - Where a hook call's time goes (Joi, pool wait, each statement) is measured by \`npx tsx bench/diagnose-hooks.ts\`,
@@ -771,7 +810,7 @@ Plugin log during the run: ${pluginProblems.warn} warnings, ${pluginProblems.err
 
 \`\`\`sh
 npm ci
-npm run bench          # 1.5-2.5 minutes; progress on stderr, results on stdout, rewrites BENCHMARKS.md
+npm run bench          # 6-10 minutes; progress on stderr, results on stdout, rewrites BENCHMARKS.md
 \`\`\`
 
 It first waits (up to \`BENCH_QUIET_WAIT_S\`, default 60 s) for other processes to use less than ${NOISY_OTHER_CORES} cores.
@@ -831,6 +870,7 @@ async function main(): Promise<void> {
     (withMetrics ? metricsPairs.withMetrics : metricsPairs.withoutMetrics).push(rate);
   }
   drainResult.metricsPairs = metricsPairs;
+  const scaleOut = await measureScaleOut({ pgServer, postmasterPid, receiver, log }, CONFIG.scaleOut);
 
   const latencyDb = await pgServer.createDatabase('bench_latency');
   const plugin = newPlugin(latencyDb);
@@ -852,7 +892,7 @@ async function main(): Promise<void> {
     os: `${os.type()} ${os.release()} (${os.arch()})`, node: process.version, postgres: postgresVersion.split(' on ')[0],
     date: new Date().toISOString(), loadAverage,
   };
-  const out = report(machine, Buffer.byteLength(sample.body), gotResults, drainResult, steadyResults, burstResult, webOnly, floor, shaping);
+  const out = report(machine, Buffer.byteLength(sample.body), gotResults, drainResult, steadyResults, burstResult, webOnly, floor, shaping, scaleOut);
   process.stdout.write(out.console + '\n');
   const file = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
   writeFileSync(file, out.markdown);

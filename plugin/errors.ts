@@ -54,11 +54,15 @@ export class UnknownEventTypeError extends WebhooksError {
 
 /** The event could not be persisted; the host may retry (with the same idempotency key). */
 export class EventNotRecordedError extends WebhooksError {
-  constructor(type: string, cause: unknown) {
+  /** `inTransaction`: the write was made in the host's transaction (context.transaction). */
+  constructor(type: string, cause: unknown, options: { inTransaction?: boolean } = {}) {
     const timedOut = (cause as { code?: string } | null)?.code === 'store_timeout';
-    super('event_not_recorded', timedOut
-      ? `The ${type} event was not stored in time (the database is unreachable or slow); it may still be stored - retry with the same idempotency key`
-      : `The ${type} event could not be stored; nothing was sent`, {
+    super('event_not_recorded', !timedOut
+      ? `The ${type} event could not be stored; nothing was sent`
+      : options.inTransaction
+        ? `The ${type} event was not stored in time; its write still runs in your transaction: roll the transaction back `
+          + '(committing it may still store and send the event)'
+        : `The ${type} event was not stored in time (the database is unreachable or slow); it may still be stored - retry with the same idempotency key`, {
       status: 503,
       expose: true,
       cause,

@@ -29,6 +29,9 @@ export type Webhook = WebhookView & { health?: WebhookHealth };
 /** `hmac-sha256` (`v1` signatures, a shared secret) or `ed25519` (`v1a`, a public key). */
 export type SignatureScheme = NonNullable<WebhookView['signature_scheme']>;
 
+/** `none`: deliveries in any order; `per_subject`: one subject's deliveries one at a time, in order. */
+export type DeliveryOrdering = WebhookView['ordering'];
+
 /** A create's answer: an HMAC webhook's carries its `whsec_` secret, once; an Ed25519 one's none. */
 export type CreatedWebhook = Webhook & { secret?: string };
 
@@ -56,6 +59,7 @@ export interface WebhookInput {
   rate_limit_per_second?: number | null;
   /** On update, another scheme makes new key material (the current key signs through the overlap). */
   signature_scheme?: SignatureScheme;
+  ordering?: DeliveryOrdering;
 }
 
 export type { AttemptOutcome };

@@ -3,7 +3,7 @@ import type { ApiError } from './api-client.js';
 /** The form fields an API validation error can point at. */
 export type FieldKey =
   | 'name' | 'description' | 'url' | 'events' | 'notification_type' | 'api_key.header' | 'api_key.value'
-  | 'authorization' | 'headers' | 'enabled' | 'rate_limit_per_second' | 'signature_scheme';
+  | 'authorization' | 'headers' | 'enabled' | 'rate_limit_per_second' | 'signature_scheme' | 'ordering';
 
 export interface FieldErrors {
   /** Errors by field. */
@@ -27,6 +27,7 @@ export const FIELD_LABELS: Record<FieldKey, string> = {
   enabled: 'Enabled',
   rate_limit_per_second: 'Rate limit',
   signature_scheme: 'Signature scheme',
+  ordering: 'Delivery order',
 };
 
 export function emptyErrors(): FieldErrors {

@@ -1,4 +1,4 @@
-import type { SignatureScheme, Webhook, WebhookInput } from './api-types.js';
+import type { DeliveryOrdering, SignatureScheme, Webhook, WebhookInput } from './api-types.js';
 import { isOtherOrigin, type EnteredCredentials } from './credential-origin.js';
 import { normalizeSelection } from './event-selection.js';
 import { emptyErrors, type FieldErrors } from './field-errors.js';
@@ -21,6 +21,7 @@ export interface WebhookFormState extends EnteredCredentials {
   events: string[];
   apiKeyHeader: string;
   signatureScheme: SignatureScheme;
+  ordering: DeliveryOrdering;
 }
 
 /** The body to send, and what the form found wrong before sending anything. */
@@ -84,6 +85,8 @@ export function buildWebhookBody(form: WebhookFormState, webhook: Webhook | null
   if (!w || form.enabled !== w.enabled) body.enabled = form.enabled;
   // HMAC is the API's default: a create leaves it out unless Ed25519 is chosen.
   if (w ? form.signatureScheme !== w.signature_scheme : form.signatureScheme !== 'hmac-sha256') body.signature_scheme = form.signatureScheme;
+  // Any order is the API's default, left out on create.
+  if (w ? form.ordering !== w.ordering : form.ordering !== 'none') body.ordering = form.ordering;
   const rate = form.rateLimit.trim();
   if (form.rateLimitBadInput || (rate && !(/^\d{1,5}$/.test(rate) && Number(rate) >= 1 && Number(rate) <= MAX_RATE_LIMIT))) {
     errors.fields.rate_limit_per_second = RATE_LIMIT_ERROR;

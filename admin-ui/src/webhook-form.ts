@@ -1,6 +1,6 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { ApiError, type AdminApiClient } from './api-client.js';
-import type { ClearedCredential, EventType, SignatureScheme, Webhook } from './api-types.js';
+import type { ClearedCredential, DeliveryOrdering, EventType, SignatureScheme, Webhook } from './api-types.js';
 import './confirm-dialog.js';
 import type { WebhookConfirmDialog } from './confirm-dialog.js';
 import { credentialsToClear, originChangeNotice } from './credential-origin.js';
@@ -26,6 +26,11 @@ export interface SavedDetail {
 const SCHEME_LABELS: Record<SignatureScheme, string> = {
   'hmac-sha256': 'HMAC-SHA256 (shared secret)',
   ed25519: 'Ed25519 (public key)',
+};
+
+const ORDERING_LABELS: Record<DeliveryOrdering, string> = {
+  none: 'Any order',
+  per_subject: 'Per subject (user, role...) in order',
 };
 
 /**
@@ -76,6 +81,7 @@ export class WebhookForm extends LitElement {
     enabled: { state: true },
     rateLimit: { state: true },
     signatureScheme: { state: true },
+    ordering: { state: true },
     events: { state: true },
     apiKeyHeader: { state: true },
     apiKeyValue: { state: true },
@@ -102,6 +108,7 @@ export class WebhookForm extends LitElement {
   /** The number field holds text that is no number (its value then reads as empty). */
   private rateLimitBadInput = false;
   declare signatureScheme: SignatureScheme;
+  declare ordering: DeliveryOrdering;
   declare events: string[];
   declare apiKeyHeader: string;
   declare apiKeyValue: string;
@@ -130,6 +137,7 @@ export class WebhookForm extends LitElement {
     this.rateLimit = w?.rate_limit_per_second != null ? String(w.rate_limit_per_second) : '';
     this.rateLimitBadInput = false;
     this.signatureScheme = w?.signature_scheme ?? 'hmac-sha256';
+    this.ordering = w?.ordering ?? 'none';
     this.events = w ? [...w.events] : [];
     this.apiKeyHeader = w?.api_key?.header ?? '';
     this.apiKeyValue = '';
@@ -161,7 +169,7 @@ export class WebhookForm extends LitElement {
       name: this.name, description: this.description, url: this.url, enabled: this.enabled, rateLimit: this.rateLimit,
       rateLimitBadInput: this.rateLimitBadInput, events: this.events, apiKeyHeader: this.apiKeyHeader, apiKeyValue: this.apiKeyValue,
       removeApiKey: this.removeApiKey, authorization: this.authorization, removeAuthorization: this.removeAuthorization,
-      headerRows: this.headerRows, signatureScheme: this.signatureScheme,
+      headerRows: this.headerRows, signatureScheme: this.signatureScheme, ordering: this.ordering,
     };
   }
 
@@ -216,7 +224,7 @@ export class WebhookForm extends LitElement {
     const ids: Partial<Record<FieldKey, string>> = {
       name: 'name', description: 'description', url: 'url', notification_type: 'notification-type',
       'api_key.header': 'api-key-header', 'api_key.value': 'api-key-value', authorization: 'authorization', enabled: 'enabled',
-      rate_limit_per_second: 'rate-limit', signature_scheme: 'signature-scheme',
+      rate_limit_per_second: 'rate-limit', signature_scheme: 'signature-scheme', ordering: 'ordering',
     };
     if (key === 'events') this.renderRoot.querySelector<HTMLElement>('webhook-event-picker')?.focus();
     else if (key === 'headers') this.renderRoot.querySelector<HTMLElement>('webhook-headers-editor')?.focus();
@@ -268,6 +276,7 @@ export class WebhookForm extends LitElement {
     const scheme = this.describe('signature_scheme', 'signature-scheme', 'signature-scheme-hint');
     const newKeys = w !== null && this.signatureScheme !== w.signature_scheme;
     const rate = this.describe('rate_limit_per_second', 'rate-limit', 'rate-limit-hint');
+    const ordering = this.describe('ordering', 'ordering', 'ordering-hint');
     const apiHeader = this.describe('api_key.header', 'api-key-header');
     const keyStored = Boolean(w?.api_key) && !this.removeApiKey;
     const apiValue = this.describe('api_key.value', 'api-key-value', keyStored ? 'api-key-stored-hint api-key-hint' : 'api-key-hint');
@@ -336,6 +345,15 @@ export class WebhookForm extends LitElement {
                 this.clearError('rate_limit_per_second');
               }}>
             ${rate.message}
+          </div>
+          <div class="field">
+            <label for="ordering">Delivery order</label>
+            <p id="ordering-hint" class="hint">In order: an event about a user or role is sent only once the one before it about them has succeeded or finally failed; other subjects still go in parallel.</p>
+            <select id="ordering" aria-invalid=${ordering.invalid} aria-describedby=${ordering.describedBy}
+              @change=${(e: Event) => { this.ordering = (e.target as HTMLSelectElement).value as DeliveryOrdering; this.clearError('ordering'); }}>
+              ${(Object.keys(ORDERING_LABELS) as DeliveryOrdering[]).map((value) => html`<option value=${value} ?selected=${value === this.ordering}>${ORDERING_LABELS[value]}</option>`)}
+            </select>
+            ${ordering.message}
           </div>
         </section>
 

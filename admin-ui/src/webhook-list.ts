@@ -120,6 +120,7 @@ export class WebhookList extends LitElement {
           ${this.renderStats(this.stats.get(w.id))}
           ${w.rate_limit_per_second !== null && w.rate_limit_per_second !== undefined
             ? html`<div><dt>Rate limit</dt><dd>${w.rate_limit_per_second} requests/s <span class="muted small nowrap">per worker process</span></dd></div>` : nothing}
+          ${w.ordering === 'per_subject' ? html`<div><dt>Delivery order</dt><dd class="small">In order per subject (user, role...)</dd></div>` : nothing}
           <div><dt>Receiver authentication</dt><dd class="small">${this.authSummary(w)}</dd></div>
           ${w.secrets_readable === false
             ? html`<div><dt>Signature</dt><dd class="small muted">Unknown: its secrets cannot be decrypted</dd></div>`

@@ -105,8 +105,8 @@ ${sections.join('\n')}
 
 \`\`\`sh
 npm ci
-npm run chaos                       # every scenario, 6-10 minutes; progress on stderr; rewrites RELIABILITY.md
-CHAOS_ONLY=black-hole npm run chaos # one scenario (baseline, pg-restart, terminate, sigkill, black-hole, 5xx, slow-dns)
+npm run chaos                       # every scenario, 8-12 minutes; progress on stderr; rewrites RELIABILITY.md
+CHAOS_ONLY=black-hole npm run chaos # one scenario (baseline, pg-restart, terminate, sigkill, black-hole, 5xx, slow-dns, order)
 \`\`\`
 
 The short, untimed versions that \`npm test\` runs are in \`test/chaos/\`; they assert outcomes only (no crash,

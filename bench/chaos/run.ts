@@ -12,6 +12,7 @@
  *   black-hole   d. a black-hole endpoint beside a healthy one, 300 events/s
  *   5xx          e. a 5xx endpoint beside a healthy one, 300 events/s
  *   slow-dns     f. slow DNS for one endpoint beside a healthy one, 300 events/s
+ *   order        g. per-subject ordering: 10,000 events on 200 subjects, 2 worker processes, 20 % of requests failing
  */
 import { rmSync, writeFileSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
@@ -27,6 +28,7 @@ import { FULL as BLACK_HOLE, runBlackHole } from './scenarios/black-hole.js';
 import { FULL as FAILING, runFailingEndpoint } from './scenarios/failing-endpoint.js';
 import { FULL as PG_RESTART, runPgRestart } from './scenarios/pg-restart.js';
 import { FULL as SLOW_DNS, runSlowDns } from './scenarios/slow-dns.js';
+import { FULL as ORDER, runPerSubjectOrder } from './scenarios/per-subject-order.js';
 import { FULL as TERMINATE, runTerminateConnections } from './scenarios/terminate-connections.js';
 import { FULL as SIGKILL, runWorkerSigkill } from './scenarios/worker-sigkill.js';
 
@@ -38,6 +40,7 @@ const SCENARIOS: Array<{ name: string; title: string; run: (env: ScenarioEnv) =>
   { name: 'black-hole', title: 'd. Black-hole endpoint beside a healthy one', run: (env) => runBlackHole(BLACK_HOLE, env) },
   { name: '5xx', title: 'e. 5xx endpoint beside a healthy one', run: (env) => runFailingEndpoint(FAILING, env) },
   { name: 'slow-dns', title: 'f. Slow DNS for one endpoint', run: (env) => runSlowDns(SLOW_DNS, env) },
+  { name: 'order', title: 'g. Per-subject ordering across worker processes', run: (env) => runPerSubjectOrder(ORDER, env) },
 ];
 const WATCHDOG_MS = 25 * 60_000;
 /** Other processes using more than this many cores make the figures noisy (as in bench/run.ts). */

@@ -7,6 +7,8 @@ export function toDeliveryView(delivery: DeliveryRecord, attempts: AttemptRecord
     webhook_id: delivery.webhookId,
     event_id: delivery.eventId,
     event_type: delivery.eventType,
+    subject: delivery.subject,
+    sequence: delivery.sequence,
     status: delivery.status,
     attempt_count: delivery.attempts,
     next_attempt_at: delivery.status === 'pending' ? (delivery.nextAttemptAt?.toISOString() ?? null) : null,

@@ -18,6 +18,9 @@ const OUTCOMES = ['success', 'http_error', 'timeout', 'dns', 'connection_refused
 const DELIVERY_OUTCOMES = [...OUTCOMES, 'discarded'];
 const RATE_LIMIT_HELP = 'Most requests per second to this webhook, counted per worker process (with N processes running workers, '
   + 'the receiver may get up to N times this); null for no limit';
+const ORDERING_HELP = '`none`: deliveries go out in any order. `per_subject`: a delivery about a subject (`current_context.subject`: a user, '
+  + 'a role...) is sent only once the previous one about it to this webhook has succeeded or finally failed; different subjects go in '
+  + 'parallel, and deliveries without a subject are never held back. Holds across worker processes and crashes.';
 /** A webhook as the reads (GET) return it: with its health, which create and update responses leave out. */
 const webhookRead = { allOf: [ref('Webhook'), { type: 'object', required: ['health'] }] };
 
@@ -101,6 +104,7 @@ export function buildOpenApiDocument(catalogue: EventCatalogue = new EventCatalo
               type: ['integer', 'null'], minimum: 1, maximum: 10_000, default: null,
               description: `${RATE_LIMIT_HELP}. On PATCH, null removes the limit.`,
             },
+            ordering: { type: 'string', enum: ['none', 'per_subject'], default: 'none', description: ORDERING_HELP },
             signature_scheme: {
               type: 'string', enum: SIGNATURE_SCHEMES, default: 'hmac-sha256',
               description: 'How requests are signed (Standard Webhooks): `hmac-sha256` gives `v1` signatures with a shared `whsec_` secret, `ed25519` '
@@ -114,7 +118,7 @@ export function buildOpenApiDocument(catalogue: EventCatalogue = new EventCatalo
           type: 'object',
           required: [
             'id', 'name', 'description', 'url', 'events', 'notification_type', 'api_key', 'authorization', 'headers', 'enabled',
-            'rate_limit_per_second', 'signature_scheme', 'public_key', 'status', 'created_at', 'updated_at', 'secrets_readable', 'secret_error',
+            'rate_limit_per_second', 'ordering', 'signature_scheme', 'public_key', 'status', 'created_at', 'updated_at', 'secrets_readable', 'secret_error',
           ],
           properties: {
             id: { type: 'string' }, name: { type: 'string' }, description: { type: 'string' }, url: { type: 'string' },
@@ -135,6 +139,7 @@ export function buildOpenApiDocument(catalogue: EventCatalogue = new EventCatalo
             },
             secret_error: { type: ['string', 'null'], description: 'Why the secrets cannot be read (naming the key id they were sealed with) and what to do; null when they can' },
             rate_limit_per_second: { type: ['integer', 'null'], minimum: 1, maximum: 10_000, description: RATE_LIMIT_HELP },
+            ordering: { type: 'string', enum: ['none', 'per_subject'], description: ORDERING_HELP },
             status: {
               type: 'object',
               properties: {
@@ -189,7 +194,10 @@ export function buildOpenApiDocument(catalogue: EventCatalogue = new EventCatalo
           type: 'object',
           properties: {
             id: { type: 'string', description: 'Also the webhook-id header: stable across retries' }, webhook_id: { type: 'string' },
-            event_id: { type: 'string' }, event_type: { type: 'string' }, status: { type: 'string', enum: ['pending', 'succeeded', 'failed'] },
+            event_id: { type: 'string' }, event_type: { type: 'string' },
+            subject: { type: ['string', 'null'], description: 'What the event is about (current_context.subject)' },
+            sequence: { type: ['integer', 'null'], description: 'The event\'s number among its subject\'s (current_context.sequence)' },
+            status: { type: 'string', enum: ['pending', 'succeeded', 'failed'] },
             attempt_count: { type: 'integer' }, next_attempt_at: { type: ['string', 'null'], format: 'date-time' },
             last_attempt_at: { type: ['string', 'null'], format: 'date-time' }, last_status_code: { type: ['integer', 'null'] },
             last_outcome: { type: ['string', 'null'], enum: [...DELIVERY_OUTCOMES, null] }, created_at: { type: 'string', format: 'date-time' },

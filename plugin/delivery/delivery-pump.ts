@@ -51,6 +51,11 @@ export interface AttemptReport extends PendingResult {
   abandoned?: boolean;
   /** The event the delivery carries (for DELIVERY_EXHAUSTED). */
   event: { id: string; type: string };
+  /**
+   * The delivery is its subject's head under per-subject ordering: once its result is final,
+   * the next delivery about the subject may go (see {@link DeliveryPump} `afterWrite`).
+   */
+  holdsBackItsSubject?: boolean;
 }
 
 /** Webhook settings are re-read this often, so edits and disables reach a busy pump quickly. */
@@ -114,7 +119,13 @@ export class DeliveryPump {
     });
     this.writer = new ResultWriter<AttemptReport>({
       store: deps.store, logger: deps.logger, clock: deps.clock, batchSize: deps.options.batchSize,
-      afterWrite: (reports) => this.health.afterWrite(reports),
+      afterWrite: (reports) => {
+        // A final result of a subject's head lets the next delivery about it go: claim now,
+        // not at the next poll (a chain of n events would otherwise take n polls). The claim
+        // costs nothing when everything due is still held back.
+        if (reports.some((r) => r.holdsBackItsSubject && r.completion.status !== 'pending')) this.poke();
+        return this.health.afterWrite(reports);
+      },
       onSettled: () => this.settleIfIdle(),
     });
   }
@@ -378,6 +389,7 @@ export class DeliveryPump {
       result,
       abandoned,
       event: { id: delivery.eventId, type: delivery.eventType },
+      holdsBackItsSubject: webhook?.record.ordering === 'per_subject' && delivery.subject !== null && delivery.sequence !== null,
       leaseExpiresAt: delivery.leaseExpiresAt,
       completion: {
         owner: delivery.leaseOwner ?? this.deps.owner,

@@ -2,6 +2,7 @@ import { trace } from '@opentelemetry/api';
 import Joi from 'joi';
 import { ValidationError } from '../errors.js';
 import type { Actor, ClientInfo, RequestMetadata } from './envelope.js';
+import { isUsableSubject } from './event-subject.js';
 import { joiDetails } from '../validation-details.js';
 import type { HostTransaction } from '../store/store-port.js';
 import { isValidTraceparent, MAX_TRACESTATE_LENGTH, resolveTraceContext, type TraceContext } from '../observability/trace-context.js';
@@ -79,7 +80,8 @@ const contextSchema = Joi.object({
   traceparent: Joi.string().custom((value, helpers) => (isValidTraceparent(value) ? value : helpers.error('any.invalid')))
     .messages({ 'any.invalid': '{{#label}} must be a W3C traceparent (00-<32 hex>-<16 hex>-<2 hex>, ids not all zero)' }),
   tracestate: Joi.string().max(MAX_TRACESTATE_LENGTH).pattern(/^[\x20-\x7e]*$/).message('{{#label}} must be printable ASCII'),
-  subject: Joi.string().min(1).max(200).pattern(/^[^\u0000-\u001f\u007f]*$/).message('{{#label}} must not contain control characters'),
+  subject: Joi.string().custom((value, helpers) => (isUsableSubject(value) ? value : helpers.error('any.invalid')))
+    .messages({ 'any.invalid': '{{#label}} must be 1-200 characters, without control characters or lone surrogates' }),
 }).default({});
 
 function header(req: HookContext['req'], name: string): string | null {

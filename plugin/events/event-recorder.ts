@@ -107,15 +107,13 @@ export class EventRecorder {
     const shaped = shaper.shape(type, data);
     // Test sends are about no one: they must not use up a real subject's numbers.
     const subject = source === 'test' ? null : subjectOf(shaped, context.subject ?? null);
-    const envelope = buildEnvelope({
-      time: now,
-      type,
-      context: shaper.shapeContext(type, {
-        event_id: id, tenant_id: context.tenantId, subject, sequence: subject === null ? null : PLACEHOLDER_SEQUENCE,
-        source, request: context.request, actor: context.actor, client: context.client,
-      }),
-      data: shaped,
+    const shapedContext = shaper.shapeContext(type, {
+      event_id: id, tenant_id: context.tenantId, subject, sequence: PLACEHOLDER_SEQUENCE,
+      source, request: context.request, actor: context.actor, client: context.client,
     });
+    // Numbered only with a subject the shaper kept (it refuses a credential-shaped one).
+    if (shapedContext.subject === null) shapedContext.sequence = null;
+    const envelope = buildEnvelope({ time: now, type, context: shapedContext, data: shaped });
     const body = JSON.stringify(envelope);
     const bytes = Buffer.byteLength(body);
     if (bytes > this.deps.maxEventBytes) {
@@ -160,7 +158,7 @@ export class EventRecorder {
       // one subject) goes back as the driver raised it: withTransaction() retries only errors
       // that carry its label, and retrying the whole transaction is the fix.
       if (transaction !== undefined && isTransientTransactionError(cause)) throw cause;
-      throw new EventNotRecordedError(event.type, cause);
+      throw new EventNotRecordedError(event.type, cause, { inTransaction: transaction !== undefined });
     }
     if (result.created && result.deliveryCount > 0 && transaction === undefined) this.deps.onDeliveriesRecorded(result.deliveryCount);
     if (result.created) this.deps.metrics?.eventRecorded(event.type);

@@ -14,7 +14,10 @@ export function createStore(storage: StorageOptions, log: RepeatLimitedLog, conn
     log('warn', `Database connection error (${where}); reconnecting`, { error: String(error) });
   if ('postgres' in storage) {
     const { pool, connectionString, tablePrefix } = storage.postgres;
-    return new PostgresStore({ pool: pool as pg.Pool | undefined, connectionString, tablePrefix, onConnectionError, connectTimeoutMs });
+    // A hook call waits for a row lock no longer than for a connection: hookTimeoutMs.
+    return new PostgresStore({
+      pool: pool as pg.Pool | undefined, connectionString, tablePrefix, onConnectionError, connectTimeoutMs, lockTimeoutMs: connectTimeoutMs,
+    });
   }
   return new MongoStore({
     connection: storage.mongo.connection as mongoose.Connection, collectionPrefix: storage.mongo.collectionPrefix, onConnectionError,

@@ -3,6 +3,7 @@ import { ValidationError } from '../errors.js';
 import type { EventCatalogue } from '../events/catalogue.js';
 import { isValidSelector } from '../events/event-selector.js';
 import { SIGNATURE_SCHEMES, type SignatureScheme } from '../security/signing-keys.js';
+import type { WebhookOrdering } from '../store/store-port.js';
 import { joiDetails } from '../validation-details.js';
 
 /**
@@ -32,7 +33,16 @@ export interface WebhookInput {
    * through the overlap.
    */
   signature_scheme?: SignatureScheme;
+  /**
+   * `none` (default): deliveries go out in any order. `per_subject`: a delivery about a subject
+   * (a user, a role...) is sent only once the previous one about it to this webhook has
+   * succeeded or finally failed; different subjects still go in parallel.
+   */
+  ordering?: WebhookOrdering;
 }
+
+/** The values of {@link WebhookInput.ordering}. */
+export const WEBHOOK_ORDERINGS: readonly WebhookOrdering[] = ['none', 'per_subject'];
 
 /**
  * What an update (PATCH) accepts: any field of {@link WebhookInput}. Fields left out keep their
@@ -120,6 +130,7 @@ function schema(catalogue: EventCatalogue, creating: boolean) {
     headers,
     enabled: Joi.boolean(),
     signature_scheme: Joi.string().valid(...SIGNATURE_SCHEMES),
+    ordering: Joi.any().valid(...WEBHOOK_ORDERINGS),
     // strict: a JSON number, not "5"; an integer, since a worker counts whole requests.
     rate_limit_per_second: Joi.number().strict().integer().min(1).max(MAX_RATE_LIMIT_PER_SECOND).allow(null)
       .messages({ '*': `{{#label}} must be a whole number from 1 to ${MAX_RATE_LIMIT_PER_SECOND}, or null for no limit` }),

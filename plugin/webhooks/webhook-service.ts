@@ -68,7 +68,7 @@ export class WebhookService {
       id, tenantId: ctx.tenantId, name: value.name, description: value.description ?? '', url: value.url,
       events: value.events, notificationType: 'REST', secrets: sealSecrets(this.deps.box, id, secrets), enabled,
       disabledReason: null, disabledAt: enabled ? null : now, failingSince: null, rateLimitPerSecond: value.rate_limit_per_second ?? null,
-      ordering: 'none', createdAt: now, updatedAt: now,
+      ordering: value.ordering ?? 'none', createdAt: now, updatedAt: now,
     };
     await this.deps.store.insertWebhook(record);
     this.deps.onWebhookChanged(id);
@@ -226,6 +226,7 @@ function plainFieldsPatch(value: WebhookUpdate, currentlyEnabled: boolean, now: 
   if (value.url !== undefined) patch.url = value.url;
   if (value.events !== undefined) patch.events = value.events;
   if (value.rate_limit_per_second !== undefined) patch.rateLimitPerSecond = value.rate_limit_per_second;
+  if (value.ordering !== undefined) patch.ordering = value.ordering;
   applyEnabled(patch, value.enabled, currentlyEnabled, now);
   return patch;
 }

@@ -1,5 +1,5 @@
 import type { SignatureScheme } from '../security/signing-keys.js';
-import type { WebhookRecord } from '../store/store-port.js';
+import type { WebhookOrdering, WebhookRecord } from '../store/store-port.js';
 import type { ClearedCredential } from './credential-origin.js';
 import { currentPublicKey, type WebhookSecrets } from './webhook-secrets.js';
 
@@ -26,6 +26,8 @@ export interface WebhookView {
   enabled: boolean;
   /** Most requests per second, per worker process; null for no limit. */
   rate_limit_per_second: number | null;
+  /** `per_subject`: deliveries about one subject go out one at a time, in order; `none`: in any order. */
+  ordering: WebhookOrdering;
   status: { state: 'enabled' | 'disabled'; reason: string | null; disabled_at: string | null; failing_since: string | null };
   created_at: string;
   updated_at: string;
@@ -72,6 +74,7 @@ export function toWebhookView(record: WebhookRecord, secrets: WebhookSecrets | n
     public_key: secrets ? currentPublicKey(secrets) : null,
     enabled: record.enabled,
     rate_limit_per_second: record.rateLimitPerSecond,
+    ordering: record.ordering,
     status: {
       state: record.enabled ? 'enabled' : 'disabled',
       reason: record.disabledReason,

@@ -380,6 +380,42 @@ describe('Webhook Settings UI in Chromium', function () {
     assert.deepEqual(watch.problems, []);
   });
 
+  it('saves the delivery order: per subject on create, shown on the card, back to any order on edit', async () => {
+    const page = await signedInPage();
+    const watch = watchPage(page);
+    await page.goto(`${origin}${API}/ui/`);
+    await page.getByRole('button', { name: '+ Create webhook' }).click();
+    await page.getByLabel('Webhook name *').fill('Provisioning');
+    await page.getByRole('checkbox', { name: /^USER_\*/ }).check();
+    await page.getByLabel('URL *').fill(`${receiver.url}/provisioning`);
+
+    const order = page.getByLabel('Delivery order');
+    assert.equal(await order.inputValue(), 'none', 'any order by default');
+    assert.match(String(await order.getAttribute('aria-describedby')), /ordering-hint/);
+    assert.match(await page.locator('#ordering-hint').innerText(), /succeeded or finally failed/);
+    await order.selectOption({ label: 'Per subject (user, role...) in order' });
+    const posted = page.waitForRequest((r) => r.method() === 'POST' && new URL(r.url()).pathname.endsWith('/webhooks')).then((r) => r.postDataJSON());
+    await page.getByRole('button', { name: 'Create', exact: true }).click();
+    assert.equal((await posted).ordering, 'per_subject');
+    await page.getByRole('dialog', { name: /copy its signing secret/ }).waitFor();
+    await page.keyboard.press('Escape');
+    const [stored] = await hooksOfAcme();
+    assert.equal(stored.ordering, 'per_subject');
+    const card = page.locator(`li[data-id="${stored.id}"]`);
+    await card.getByText('In order per subject').waitFor();
+
+    await card.getByRole('button', { name: 'Edit Provisioning' }).click();
+    assert.equal(await order.inputValue(), 'per_subject', 'the form opens on the stored order');
+    await order.selectOption('none');
+    const patched = page.waitForRequest((r) => r.method() === 'PATCH').then((r) => r.postDataJSON());
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    assert.deepEqual(await patched, { ordering: 'none' });
+    await card.getByRole('heading', { name: 'Provisioning' }).waitFor();
+    assert.equal((await plugin.store.findWebhook('acme', stored.id))?.ordering, 'none');
+    assert.doesNotMatch(await card.innerText(), /Delivery order/);
+    assert.deepEqual(watch.problems, []);
+  });
+
   it('creates an Ed25519 webhook, shows its public key with a copy button, and switches it to HMAC only after asking', async () => {
     const page = await signedInPage();
     const watch = watchPage(page);

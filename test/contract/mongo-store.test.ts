@@ -1,6 +1,7 @@
 import mongoose from 'mongoose';
 import { MongoStore } from '../../plugin/store/mongo/mongo-store.js';
 import type { WebhookStore } from '../../plugin/store/store-port.js';
+import { orderingContract } from './ordering-contract.js';
 import { sequenceContract } from './sequence-contract.js';
 import { storeContract } from './store-contract.js';
 
@@ -43,6 +44,7 @@ if (uri) {
     };
     storeContract(createStore);
     describe('per-subject sequences', () => sequenceContract(createStore));
+    describe('per-subject ordering in claims', () => orderingContract(createStore));
   });
 } else {
   describe('store contract: MongoDB', () => {

@@ -1,5 +1,6 @@
 import { PostgresStore } from '../../plugin/store/postgres/postgres-store.js';
 import { freshPostgresDatabase } from '../support/postgres-fixture.js';
+import { orderingContract } from './ordering-contract.js';
 import { sequenceContract } from './sequence-contract.js';
 import { storeContract } from './store-contract.js';
 
@@ -12,4 +13,5 @@ describe('store contract: PostgreSQL (embedded, started by the tests)', function
   };
   storeContract(createStore);
   describe('per-subject sequences', () => sequenceContract(createStore));
+  describe('per-subject ordering in claims', () => orderingContract(createStore));
 });

@@ -60,6 +60,18 @@ export function sequenceContract(createStore: () => Promise<WebhookStore>): void
     assert.deepEqual([first.sequence, next.sequence], [1, 2]);
   });
 
+  it('gives racing repeats of idempotency keys one event each, and never one number twice', async () => {
+    const keys = Array.from({ length: 10 }, (_, i) => `race-${i}`);
+    const results = await Promise.all(keys.flatMap((key) => Array.from({ length: 4 }, () =>
+      store.recordEvent(aboutSubject('user:race', { idempotencyKey: key }), []))));
+    const created = results.filter((r) => r.created);
+    assert.equal(created.length, keys.length);
+    const numbers = created.map((r) => r.sequence!);
+    assert.equal(new Set(numbers).size, numbers.length);
+    // Each repeat reports the number of the event it repeats.
+    for (const r of results) assert.equal(r.sequence, created.find((c) => c.eventId === r.eventId)!.sequence);
+  });
+
   it('leaves an event without a subject unnumbered and its body as given', async () => {
     const event = eventRecord({ subject: null });
     const result = await store.recordEvent(event, []);

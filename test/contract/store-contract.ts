@@ -281,6 +281,14 @@ export function storeContract(createStore: () => Promise<WebhookStore>): void {
       assert.equal(await store.requeueDelivery('tenant-a', d.id, at(10_001)), 'requeued');
     });
 
+    it('requeues a delivery that waits for its retry: it is due at once', async () => {
+      const { deliveries: [d] } = await seedEvent();
+      const [claimed] = await store.claimDueDeliveries({ now: at(0), limit: 10, leaseMs: 10_000, owner: 'w1' });
+      await store.completeAttempts([{ attempt: attemptRecord(claimed.delivery, { outcome: 'http_error', statusCode: 503 }), owner: 'w1', status: 'pending', nextAttemptAt: at(3_600_000) }]);
+      assert.equal(await store.requeueDelivery('tenant-a', d.id, at(1_000)), 'requeued');
+      assert.deepEqual((await store.claimDueDeliveries({ now: at(1_000), limit: 10, leaseMs: 10_000, owner: 'w2' })).map((c) => c.delivery.id), [d.id]);
+    });
+
     it('takes turns between webhooks and caps each one, so one backlog cannot fill a claim', async () => {
       const [big, small, other] = [webhookRecord({ name: 'big' }), webhookRecord({ name: 'small' }), webhookRecord({ tenantId: 'tenant-b' })];
       for (const w of [big, small, other]) await store.insertWebhook(w);

@@ -283,6 +283,41 @@ for (const storeKind of TEST_STORES) describe(`admin API (${storeKind})`, functi
     });
   });
 
+  describe('delivery order', () => {
+    it('sets per-subject ordering on create, shows it on reads, changes it with PATCH and keeps it through other edits', async () => {
+      const plain = await create();
+      assert.equal(plain.body.ordering, 'none', 'any order by default');
+      const ordered = await create({ name: 'Ordered', ordering: 'per_subject' });
+      assert.equal(ordered.status, 201, JSON.stringify(ordered.body));
+      assert.equal(ordered.body.ordering, 'per_subject');
+      assert.equal((await plugin.store.findWebhook('acme', ordered.body.id))?.ordering, 'per_subject');
+      assert.equal((await request(app).get(`${API}/webhooks/${ordered.body.id}`).set(ACME)).body.ordering, 'per_subject');
+      const listed = (await request(app).get(`${API}/webhooks`).set(ACME)).body.webhooks;
+      assert.deepEqual(listed.map((w: any) => w.ordering).sort(), ['none', 'per_subject']);
+
+      const patch = (body: object) => request(app).patch(`${API}/webhooks/${ordered.body.id}`).set(ACME).send(body);
+      assert.equal((await patch({ name: 'Renamed' })).body.ordering, 'per_subject', 'a PATCH without the field keeps it');
+      const off = await patch({ ordering: 'none' });
+      assert.equal(off.status, 200, JSON.stringify(off.body));
+      assert.equal(off.body.ordering, 'none');
+      assert.equal((await plugin.store.findWebhook('acme', ordered.body.id))?.ordering, 'none');
+      assert.equal((await patch({ ordering: 'per_subject' })).body.ordering, 'per_subject');
+      assert.equal((await plugin.store.findWebhook('acme', ordered.body.id))?.ordering, 'per_subject');
+    });
+
+    it('refuses an ordering other than none or per_subject, on create and on PATCH, and stores nothing', async () => {
+      const { body: hook } = await create({ ordering: 'per_subject' });
+      for (const bad of ['fifo', 'PER_SUBJECT', '', null, 1, true]) {
+        const created = await create({ name: `bad ${JSON.stringify(bad)}`, ordering: bad });
+        assert.equal(created.status, 400, `create with ${JSON.stringify(bad)}: ${JSON.stringify(created.body)}`);
+        assert.deepEqual(created.body.error.details.map((d: any) => d.path), ['ordering']);
+        const patched = await request(app).patch(`${API}/webhooks/${hook.id}`).set(ACME).send({ ordering: bad });
+        assert.equal(patched.status, 400, `PATCH with ${JSON.stringify(bad)}`);
+      }
+      assert.deepEqual((await plugin.store.listWebhooks('acme')).map((w) => w.ordering), ['per_subject'], 'no bad webhook was created, the ordering is unchanged');
+    });
+  });
+
   describe('deliveries', () => {
     it('sends a test event and reports the outcome', async () => {
       const { body: hook } = await create();
@@ -309,6 +344,7 @@ for (const storeKind of TEST_STORES) describe(`admin API (${storeKind})`, functi
       });
       assert.equal(all.body.deliveries.length, 2);
       assert.equal(all.body.deliveries[0].event_type, 'ROLE_CREATED');
+      assert.deepEqual([all.body.deliveries[0].subject, all.body.deliveries[0].sequence], ['role:r', 1]);
       assert.equal(all.body.deliveries[0].attempts[0].status_code, 200);
       const page2 = await request(app).get(`${API}/webhooks/${hook.id}/deliveries`).query({ limit: 2, cursor: all.body.next_cursor }).set(ACME);
       assert.equal(page2.body.deliveries.length, 2);
@@ -317,6 +353,7 @@ for (const storeKind of TEST_STORES) describe(`admin API (${storeKind})`, functi
       assert.equal(logins.body.deliveries.length, 3);
       const detail = await request(app).get(`${API}/deliveries/${all.body.deliveries[0].id}`).set(ACME);
       assert.equal(detail.body.body.event_type, 'ROLE_CREATED');
+      assert.deepEqual([detail.body.body.current_context.subject, detail.body.body.current_context.sequence], ['role:r', 1]);
       assert.equal(detail.body.attempts[0].request_headers['webhook-id'], all.body.deliveries[0].id);
       assert.equal((await request(app).get(`${API}/deliveries/${all.body.deliveries[0].id}`).set(GLOBEX)).status, 404);
     });

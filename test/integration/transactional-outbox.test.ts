@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { ForeignTransactionError, ValidationError, type WebhooksPlugin } from '../../plugin/index.js';
+import { EventNotRecordedError, ForeignTransactionError, ValidationError, type WebhooksPlugin } from '../../plugin/index.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
 import { eventually, startTestPlugin } from '../support/plugin-fixture.js';
 import { TestReceiver } from '../support/receiver.js';
@@ -113,6 +113,28 @@ describe('transactional outbox (postgres)', function () {
     }
   });
 
+  it('gives back the number a repeat of an idempotency key took in a racing transaction', async () => {
+    const [first, second] = [await hostPool.connect(), await hostPool.connect()];
+    try {
+      await first.query('BEGIN');
+      await second.query('BEGIN');
+      const context = { tenantId: TENANT, idempotencyKey: 'signup-race' };
+      await plugin.hooks.userCreated({ user: { id: 'u-race' } }, { ...context, transaction: first });
+      // The second waits for the first's numbering of the subject, then finds the key used.
+      const repeat = plugin.hooks.userCreated({ user: { id: 'u-race' } }, { ...context, transaction: second });
+      await eventually(async () => Number((await hostPool.query(`SELECT count(*) FROM pg_stat_activity
+        WHERE datname = current_database() AND wait_event_type = 'Lock'`)).rows[0].count) === 1);
+      await first.query('COMMIT');
+      assert.equal((await repeat).duplicate, true);
+      await second.query('COMMIT');
+    } finally {
+      first.release();
+      second.release();
+    }
+    const next = await plugin.hooks.userCreated({ user: { id: 'u-race' } }, { tenantId: TENANT });
+    assert.equal(next.sequence, 2);
+  });
+
   it('treats a repeated idempotency key inside the transaction as a duplicate', async () => {
     const client = await hostPool.connect();
     try {
@@ -126,6 +148,99 @@ describe('transactional outbox (postgres)', function () {
       client.release();
     }
     assert.equal(await count('webhook_events'), 1);
+  });
+
+  it('keeps the host\'s own work when the plugin\'s write fails inside its transaction', async () => {
+    // A write the database refuses (a trigger standing in for any statement error).
+    await hostPool.query(`CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.subject = 'user:poison' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$`);
+    await hostPool.query('CREATE TRIGGER refuse_poison BEFORE INSERT ON webhook_events FOR EACH ROW EXECUTE FUNCTION refuse_poison()');
+    const client = await hostPool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(`INSERT INTO app_users (id) VALUES ('kept')`);
+      await assert.rejects(plugin.hooks.userCreated({ user: { id: 'poison' } }, { tenantId: TENANT, transaction: client }), EventNotRecordedError);
+      assert.equal(client.getTransactionStatus(), 'T');
+      await plugin.hooks.userCreated({ user: { id: 'kept' } }, { tenantId: TENANT, transaction: client });
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+    assert.equal(await count('app_users'), 1);
+    assert.equal(await count('webhook_events'), 1);
+    // The refused event's number went back with its savepoint.
+    assert.equal(Number((await hostPool.query(`SELECT count(*) FROM webhook_subject_sequences WHERE subject = 'user:poison'`)).rows[0].count), 0);
+  });
+
+  it('writes an id no subject can hold (too long, NUL) unnumbered rather than fail the transaction', async () => {
+    const client = await hostPool.connect();
+    try {
+      await client.query('BEGIN');
+      const long = await plugin.hooks.userCreated({ user: { id: 'x'.repeat(3_200) } }, { tenantId: TENANT, transaction: client });
+      const nul = await plugin.hooks.userCreated({ user: { id: 'a\u0000b' } }, { tenantId: TENANT, transaction: client });
+      await client.query('COMMIT');
+      assert.deepEqual([long.subject, long.sequence, nul.subject, nul.sequence], [null, null, null, null]);
+    } finally {
+      client.release();
+    }
+  });
+
+  it('writes to the plugin\'s tables whatever search_path the host sets later', async () => {
+    await hostPool.query('CREATE SCHEMA shadow');
+    await hostPool.query('CREATE TABLE shadow.webhook_events (LIKE public.webhook_events INCLUDING ALL)');
+    await hostPool.query('CREATE TABLE shadow.webhook_deliveries (LIKE public.webhook_deliveries INCLUDING ALL)');
+    await hostPool.query('CREATE TABLE shadow.webhook_subject_sequences (LIKE public.webhook_subject_sequences INCLUDING ALL)');
+    const client = await hostPool.connect();
+    try {
+      await client.query('BEGIN');
+      await plugin.hooks.userCreated({ user: { id: 'sp-1' } }, { tenantId: TENANT, transaction: client });
+      await client.query('SET LOCAL search_path TO shadow');
+      await plugin.hooks.userCreated({ user: { id: 'sp-2' } }, { tenantId: TENANT, transaction: client });
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+    assert.equal(await count('webhook_events'), 2);
+    assert.equal(Number((await hostPool.query('SELECT count(*) FROM shadow.webhook_events')).rows[0].count), 0);
+  });
+
+  it('bounds how long other events about a subject wait for a host transaction holding its numbering', async () => {
+    const { plugin: quick, connectionString } = await startTestPlugin({ hookTimeoutMs: 400, runWorker: false });
+    cleanup(() => quick.stop());
+    const db = new pg.Pool({ connectionString, max: 2 });
+    cleanup(() => db.end());
+    const client = await db.connect();
+    try {
+      await client.query('BEGIN');
+      await quick.hooks.userLogin({ user: { id: 'held' } }, { tenantId: TENANT, transaction: client });
+      // Every other login of that user waits for the host's transaction: each gives up at the
+      // hook deadline and its statement with it (lock_timeout), freeing its pooled connection
+      // (8 of the pool's 10, so none of them waits for a connection first)...
+      const waiting = await Promise.allSettled(Array.from({ length: 8 }, () => quick.hooks.userLogin({ user: { id: 'held' } }, { tenantId: TENANT })));
+      assert.ok(waiting.every((r) => r.status === 'rejected' && r.reason instanceof EventNotRecordedError));
+      // ...so another tenant's events are not starved of connections meanwhile.
+      const other = await quick.hooks.userLogin({ user: { id: 'someone' } }, { tenantId: 'beta' });
+      assert.equal(other.sequence, 1);
+      // And their statements end too, without waiting for the host (lock_timeout): none is left
+      // to store its event once the host commits.
+      await eventually(async () => Number((await db.query(`SELECT count(*) FROM pg_stat_activity
+        WHERE datname = current_database() AND wait_event_type = 'Lock'`)).rows[0].count) === 0, 5_000);
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+    // The refused logins were not stored behind the caller's back once the lock went.
+    const { rows } = await db.query(`SELECT count(*)::int AS n FROM webhook_events WHERE subject = 'user:held'`);
+    assert.equal(rows[0].n, 1);
+  });
+
+  it('numbers no event whose subject the shaper refused as credential-shaped', async () => {
+    const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1LTEifQ.c2lnbmF0dXJlLWhlcmUtMTIzNDU2Nzg5';
+    const result = await plugin.hooks.userCreated({ user: { id: 'u-5' } }, { tenantId: TENANT, subject: `user:${jwt}` });
+    assert.deepEqual([result.subject, result.sequence], [null, null]);
+    await eventually(async () => receiver.requests.length >= 1);
+    const context = JSON.parse(receiver.requests[0].body).current_context;
+    assert.deepEqual([context.subject, context.sequence], [null, null]);
   });
 
   describe('refuses a transaction it cannot write in, and leaves the host\'s transaction usable', () => {
@@ -160,6 +275,17 @@ describe('transactional outbox (postgres)', function () {
         await client.query('SELECT 1/0').catch(() => undefined);
         await refused(client, /already failed/);
         await client.query('ROLLBACK');
+      } finally {
+        client.release();
+      }
+    });
+
+    it('a pool, or a client that only claims to be in a transaction: PostgreSQL refuses the savepoint', async () => {
+      await refused(hostPool, /not inside a transaction/);
+      const client = await hostPool.connect();
+      try {
+        await refused({ query: client.query.bind(client) }, /not inside a transaction/);
+        await refused({ query: client.query.bind(client), getTransactionStatus: () => 'T' }, /not inside a transaction/);
       } finally {
         client.release();
       }

@@ -7,7 +7,7 @@ import { buildWebhookBody, type WebhookFormState } from '../../admin-ui/src/webh
 const STORED: Webhook = {
   id: 'wh_1', name: 'CRM', description: '', url: 'https://crm.example.com/hooks', events: ['USER_*'], notification_type: 'REST',
   api_key: { header: 'x-crm-key', value: '****cdef' }, authorization: '****cdef', headers: { 'x-tenant': '****alue' },
-  signature_scheme: 'hmac-sha256', public_key: null, enabled: true, rate_limit_per_second: null,
+  signature_scheme: 'hmac-sha256', public_key: null, enabled: true, rate_limit_per_second: null, ordering: 'none',
   status: { state: 'enabled', reason: null, disabled_at: null, failing_since: null },
   created_at: '2026-12-01T00:00:00.000Z', updated_at: '2026-12-01T00:00:00.000Z', secrets_readable: true, secret_error: null,
 };
@@ -17,7 +17,7 @@ function editing(changes: Partial<WebhookFormState> = {}): WebhookFormState {
   return {
     name: 'CRM', description: '', url: STORED.url, enabled: true, rateLimit: '', rateLimitBadInput: false, events: ['USER_*'],
     apiKeyHeader: 'x-crm-key', apiKeyValue: '', removeApiKey: false, authorization: '', removeAuthorization: false,
-    headerRows: [headerRow('x-tenant', '', '****alue')], signatureScheme: 'hmac-sha256', ...changes,
+    headerRows: [headerRow('x-tenant', '', '****alue')], signatureScheme: 'hmac-sha256', ordering: 'none', ...changes,
   };
 }
 
@@ -51,5 +51,14 @@ describe('webhook form: body and origin notice', () => {
     assert.equal(create('ed25519').signature_scheme, 'ed25519');
     assert.deepEqual(buildWebhookBody(editing(), STORED).body, {});
     assert.deepEqual(buildWebhookBody(editing({ signatureScheme: 'ed25519' }), STORED).body, { signature_scheme: 'ed25519' });
+  });
+
+  it('sends ordering on create only for per-subject order, and on edit only when it changes', () => {
+    const create = (ordering: WebhookFormState['ordering']) =>
+      buildWebhookBody({ ...editing({ ordering, headerRows: [], apiKeyHeader: '' }), url: 'https://crm.example.com/h' }, null).body;
+    assert.equal('ordering' in create('none'), false);
+    assert.equal(create('per_subject').ordering, 'per_subject');
+    assert.deepEqual(buildWebhookBody(editing({ ordering: 'per_subject' }), STORED).body, { ordering: 'per_subject' });
+    assert.deepEqual(buildWebhookBody(editing(), { ...STORED, ordering: 'per_subject' }).body, { ordering: 'none' });
   });
 });

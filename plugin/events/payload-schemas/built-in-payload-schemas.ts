@@ -118,7 +118,7 @@ const notification = (channel: 'sms' | 'email' | 'ivr' | 'push', recipient: stri
 }, ['channel'], { user: USER, channel, template: `tpl_${channel}_verification`, purpose: 'verification', ...(recipient ? { recipient } : {}), provider: 'example-gateway', message_id: 'msg-8812' });
 const WEBHOOK = {
   id: 'wh_Xb3k9QmR2tVw8YpL4nJ6aC', name: 'CRM sync', description: 'Keeps the CRM in step', url: 'https://crm.example.com/hooks/identity',
-  events: ['USER_*'], notification_type: 'REST', enabled: true, rate_limit_per_second: null,
+  events: ['USER_*'], notification_type: 'REST', enabled: true, rate_limit_per_second: null, ordering: 'none',
   status: { state: 'enabled', reason: null, disabled_at: null, failing_since: null },
   created_at: '2026-01-10T12:00:00.000Z', updated_at: '2026-01-15T09:29:00.000Z',
   api_key_header: 'x-api-key', has_authorization: false, header_names: ['x-tenant'], signature_scheme: 'hmac-sha256',

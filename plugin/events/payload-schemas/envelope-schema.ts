@@ -21,7 +21,8 @@ export const EVENT_CONTEXT_SCHEMA: DataSchema = {
     sequence: {
       type: ['integer', 'null'] as JsonType[],
       description: 'Number of this event among the tenant\'s events about the same subject, from 1 up, in commit order; '
-        + 'a gap means an event this webhook did not receive (not subscribed, or not delivered). Null without a subject',
+        + 'a gap means an event this webhook did not receive (not subscribed to its type, or not delivered) - or, rarely, '
+        + 'a number left unused by concurrent repeats of one idempotency key. Null without a subject',
     },
     source: { type: 'string', enum: ['host', 'test', 'replay'], description: 'host: it happened; test: a test send' },
     request: {

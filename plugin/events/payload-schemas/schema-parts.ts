@@ -151,6 +151,7 @@ const PARTS = {
     notification_type: text('How it is notified', { enum: ['REST'] }),
     enabled: flag('Whether it is sending'),
     rate_limit_per_second: { type: ['integer', 'null'] as JsonType[], description: 'Most requests per second; null for no limit' },
+    ordering: text('Delivery order: none (any order) or per_subject (one subject\'s events one at a time, in order)', { enum: ['none', 'per_subject'] }),
     status: objectOf('Whether it is sending, and why not', {
       state: text('enabled or disabled', { enum: ['enabled', 'disabled'] }),
       reason: { type: ['string', 'null'] as JsonType[], description: 'Why it was disabled' },

@@ -9,6 +9,7 @@ import type {
 import { toAttemptDoc, toDeliveryRecord } from './mongo-documents.js';
 import { insertIgnoringDuplicates } from './mongo-duplicate-keys.js';
 import type { MongoModels } from './mongo-models.js';
+import { CANDIDATE_FIELDS, mergeSettled, MongoSubjectOrder, skipSettled, type Candidate, type SettledSubjects } from './mongo-subject-order.js';
 
 /**
  * The delivery queue of the Mongo store: claims, releases, completions and requeues, each
@@ -33,22 +34,20 @@ const MAX_CLAIM_ROUNDS = 10;
 const CANDIDATE_WINDOW = 4;
 /** Most windows one round reads. */
 const MAX_WINDOWS = 4;
-
-/** What a claim reads of a due delivery before choosing. */
-interface Candidate {
-  _id: string;
-  webhookId: string;
-  nextAttemptAt: Date | null;
-}
+/** Pending deliveries `nextDueAt` reads at a time, oldest due first, and most windows it reads. */
+const NEXT_DUE_WINDOW = 200;
+const NEXT_DUE_MAX_WINDOWS = 4;
 
 /** A delivery whose attempt is running: leased, and the lease not yet over. */
 const inFlight = (now: Date) => ({ status: 'pending' as const, leaseExpiresAt: { $gt: now } });
 
 export class MongoDeliveryQueue {
   private readonly models: MongoModels;
+  private readonly order: MongoSubjectOrder;
 
   constructor(models: MongoModels) {
     this.models = models;
+    this.order = new MongoSubjectOrder(models);
   }
 
   /**
@@ -91,6 +90,11 @@ export class MongoDeliveryQueue {
    * the reads stay bounded whatever the backlog, and the wait ends, since the webhooks whose
    * backlogs fill the windows soon hold their share of the worker in requests in flight, the
    * worker then gives them a limit of 0, and the next claim leaves them out and reaches the rest.
+   *
+   * Per-subject ordering (mongo-subject-order.ts): each window keeps only what may be taken -
+   * of an ordered webhook, each subject's head, looked up when it lies beyond the window - and
+   * later windows skip the subjects it settled, so a long backlog held back behind one subject's
+   * head neither fills every window nor hides the other subjects' heads.
    */
   async claim({ now, limit, leaseMs, owner, perWebhookLimit, webhookLimits }: ClaimOptions): Promise<ClaimedDelivery[]> {
     if (limit <= 0) return [];
@@ -154,10 +158,11 @@ export class MongoDeliveryQueue {
   }
 
   /**
-   * Windows of the oldest due candidates, each leaving out the webhooks already found (see
-   * `claim`). `complete` when the last window was not full: every due candidate is in hand.
-   * Stops early once it has found `wanted` webhooks: each takes a first turn before any
-   * webhook not yet found, whose oldest due delivery lies beyond every window read.
+   * Windows of the oldest due candidates, each leaving out the webhooks already found and the
+   * subjects already settled (see `claim`), each sifted for per-subject ordering. `complete`
+   * when the last window was not full: every due candidate is in hand. Stops early once it has
+   * found `wanted` webhooks: each takes a first turn before any webhook not yet found, whose
+   * oldest due delivery lies beyond every window read.
    */
   private async gather(
     due: object, leaseToken: string, wanted: number, webhookFilter: (found: ReadonlySet<string>) => object,
@@ -165,17 +170,26 @@ export class MongoDeliveryQueue {
     const window = wanted * CANDIDATE_WINDOW;
     const candidates: Candidate[] = [];
     const found = new Set<string>();
+    const settled: SettledSubjects = new Map();
+    const inHand = new Set<string>();
+    // (Not our own token: with a lease of 0 ms what we just won would still look due.)
+    const notOurs = { leaseToken: { $ne: leaseToken } };
     for (let read = 0; read < MAX_WINDOWS; read += 1) {
       const batch: Candidate[] = await this.models.deliveries
-        // (Not our own token: with a lease of 0 ms what we just won would still look due.)
-        .find({ ...due, webhookId: webhookFilter(found), leaseToken: { $ne: leaseToken } }, { _id: 1, webhookId: 1, nextAttemptAt: 1 })
+        .find({ ...due, webhookId: webhookFilter(found), ...notOurs, ...skipSettled(settled, { unsubjected: true }) }, CANDIDATE_FIELDS)
         .sort({ nextAttemptAt: 1 })
         .limit(window)
         .lean();
-      candidates.push(...batch);
+      const sifted = await this.order.sift(batch, { ...due, ...notOurs });
+      // (A head looked up beyond one window is skipped by the next, but never twice in hand.)
+      candidates.push(...sifted.claimable.filter((c) => !inHand.has(c._id)));
+      for (const c of sifted.claimable) inHand.add(c._id);
       if (batch.length < window) return { candidates, complete: true };
-      for (const c of batch) found.add(c.webhookId);
-      if (found.size >= wanted) break;
+      // A webhook with deliveries held back is read on (its settled subjects skipped): what it may
+      // take can lie anywhere behind them. Enough in hand ends the reading all the same.
+      for (const c of sifted.claimable) if (!sifted.settled.has(c.webhookId)) found.add(c.webhookId);
+      mergeSettled(settled, sifted.settled);
+      if (found.size >= wanted || candidates.length >= window) break;
     }
     return { candidates, complete: false };
   }
@@ -204,13 +218,35 @@ export class MongoDeliveryQueue {
     return modifiedCount;
   }
 
+  /**
+   * Deliveries held back by per-subject ordering do not count (they are due only once their
+   * head has finished, and whoever finishes it claims again): counted, a head waiting hours for
+   * its retry with due deliveries behind it would wake the worker at every poll for a claim
+   * that finds nothing. Reads windows of the oldest pending deliveries, sifted as claims sift
+   * them (their subjects' heads included, wherever they lie); a window with anything not held
+   * back gives the answer (what lies beyond is no earlier), else the next one skips the subjects
+   * seen. Past `NEXT_DUE_MAX_WINDOWS` windows held back, the last one's time is the answer: at
+   * worst a claim per poll, each bounded.
+   */
   async nextDueAt(): Promise<Date | null> {
     const disabled = await this.disabledWebhookIds();
-    const doc = await this.models.deliveries
-      .findOne({ status: 'pending', nextAttemptAt: { $type: 'date' }, webhookId: { $nin: disabled } }, { nextAttemptAt: 1 })
-      .sort({ nextAttemptAt: 1 })
-      .lean();
-    return doc?.nextAttemptAt ?? null;
+    const times: number[] = [];
+    const settled: SettledSubjects = new Map();
+    for (let read = 0; read < NEXT_DUE_MAX_WINDOWS; read += 1) {
+      const pending: Candidate[] = await this.models.deliveries
+        .find({ status: 'pending', nextAttemptAt: { $type: 'date' }, webhookId: { $nin: disabled }, ...skipSettled(settled, { unsubjected: false }) },
+          CANDIDATE_FIELDS)
+        .sort({ nextAttemptAt: 1 })
+        .limit(NEXT_DUE_WINDOW)
+        .lean();
+      const sifted = await this.order.sift(pending, {});
+      times.push(...sifted.claimable.map((c) => c.nextAttemptAt!.getTime()));
+      const inWindow = new Set(pending.map((c) => c._id));
+      if (pending.length < NEXT_DUE_WINDOW || sifted.claimable.some((c) => inWindow.has(c._id))) break;
+      mergeSettled(settled, sifted.settled);
+      if (read + 1 === NEXT_DUE_MAX_WINDOWS) times.push(pending[pending.length - 1].nextAttemptAt!.getTime());
+    }
+    return times.length > 0 ? new Date(Math.min(...times)) : null;
   }
 
   /**

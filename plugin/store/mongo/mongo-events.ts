@@ -60,6 +60,7 @@ export class MongoEvents implements Omit<EventLog, 'listenForNewWork'> {
       const existing = await this.findConflictingEvent(event);
       if (!existing) continue;
       if (existing.fanoutComplete === false) await this.finishFanOut(existing._id, existing.pendingDeliveries ?? []);
+      await this.giveBack(numbered.event);
       return this.existingResult(existing);
     }
     throw new Error(`Event ${event.id} conflicts with an event that no longer exists`);
@@ -73,6 +74,17 @@ export class MongoEvents implements Omit<EventLog, 'listenForNewWork'> {
     await this.models.events.insertMany([{ ...toEventDoc(numbered.event), fanoutComplete: true }], { session });
     if (numbered.deliveries.length > 0) await this.models.deliveries.insertMany(numbered.deliveries.map(toDeliveryDoc), { session });
     return { eventId: event.id, created: true, deliveryCount: deliveries.length, sequence: numbered.event.sequence ?? null };
+  }
+
+  /**
+   * A repeat of an idempotency key that raced the first call took a number before its insert
+   * found the conflict: give it back unless a later event has taken the next one meanwhile, so a
+   * gap keeps meaning an event the receiver did not get.
+   */
+  private async giveBack(event: EventRecord): Promise<void> {
+    if (event.subject === null || event.sequence === null || event.sequence === undefined) return;
+    await this.models.sequences.updateOne(
+      { _id: sequenceId(event.tenantId, event.subject), lastSequence: event.sequence }, { $inc: { lastSequence: -1 } });
   }
 
   /** The event and its deliveries with the subject's next number (unchanged without a subject). */

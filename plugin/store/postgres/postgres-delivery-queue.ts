@@ -2,6 +2,7 @@ import type {
   AttemptCompletion, AttemptRecord, ClaimOptions, ClaimedDelivery, DeliveryQueue, DeliveryRelease, RequeueResult,
 } from '../store-port.js';
 import { toDelivery } from './postgres-rows.js';
+import { heldBackByEarlier, nextDueOfWebhook } from './postgres-subject-order.js';
 import type { PostgresTables } from './postgres-tables.js';
 
 /**
@@ -17,13 +18,14 @@ export class PostgresDeliveryQueue implements DeliveryQueue {
     // then every webhook's second, ...) up to `limit`. A claim pushes next_attempt_at past the
     // lease: the row leaves the due set for everyone else, and comes back by itself if this
     // worker dies before writing a result. SKIP LOCKED lets concurrent workers take disjoint
-    // batches without waiting on each other.
+    // batches without waiting on each other. A webhook with per-subject ordering passes over
+    // deliveries held back behind an earlier one about their subject (postgres-subject-order.ts).
     const leaseUntil = new Date(now.getTime() + leaseMs);
     const limits = [...(webhookLimits ?? new Map<string, number>())];
     const { rows } = await this.db.pool.query(
       `WITH limits AS (SELECT * FROM unnest($5::text[], $6::int[]) AS l(webhook_id, room)),
        hooks AS (
-         SELECT w.id, coalesce(l.room, $7) AS room FROM ${this.db.table('webhooks')} w
+         SELECT w.id, w.ordering, coalesce(l.room, $7) AS room FROM ${this.db.table('webhooks')} w
          LEFT JOIN limits l ON l.webhook_id = w.id
          WHERE w.enabled AND coalesce(l.room, $7) > 0),
        due AS (
@@ -31,6 +33,7 @@ export class PostgresDeliveryQueue implements DeliveryQueue {
          FROM hooks h CROSS JOIN LATERAL (
            SELECT d.id, d.webhook_id, d.next_attempt_at FROM ${this.db.table('deliveries')} d
            WHERE d.webhook_id = h.id AND d.status = 'pending' AND d.next_attempt_at <= $1
+             AND NOT (h.ordering = 'per_subject' AND ${heldBackByEarlier(this.db.table('deliveries'))})
            -- Ordered as deliveries_webhook_due is (webhook_id is fixed here, so the order is the
            -- same): else the planner may walk the global due index and step over every other
            -- webhook's due backlog (a black hole's grows by the second) on every claim.
@@ -71,12 +74,10 @@ export class PostgresDeliveryQueue implements DeliveryQueue {
   }
 
   async nextDueAt(): Promise<Date | null> {
-    // One probe per enabled webhook: a disabled webhook's backlog is never read.
+    // One probe per enabled webhook: a disabled webhook's backlog is never read. Deliveries held
+    // back by per-subject ordering do not count (see nextDueOfWebhook).
     const { rows } = await this.db.pool.query(
-      `SELECT min(x.at) AS at FROM ${this.db.table('webhooks')} w CROSS JOIN LATERAL (
-         SELECT d.next_attempt_at AS at FROM ${this.db.table('deliveries')} d
-         WHERE d.webhook_id = w.id AND d.status = 'pending' ORDER BY d.webhook_id, d.next_attempt_at LIMIT 1) x
-       WHERE w.enabled`);
+      `SELECT min(${nextDueOfWebhook(this.db.table('deliveries'))}) AS at FROM ${this.db.table('webhooks')} w WHERE w.enabled`);
     return rows[0].at ?? null;
   }
 
@@ -121,8 +122,9 @@ export class PostgresDeliveryQueue implements DeliveryQueue {
 
   async requeueDelivery(tenantId: string, id: string, now: Date): Promise<RequeueResult> {
     // The in-flight check and the update are one statement, so no claim can slip between them.
+    // (coalesce: a delivery waiting for its retry has no lease, and `> NULL` is null, not false.)
     const { rows } = await this.db.pool.query(
-      `WITH target AS (SELECT id, status = 'pending' AND lease_expires_at > $3 AS in_flight
+      `WITH target AS (SELECT id, coalesce(status = 'pending' AND lease_expires_at > $3, false) AS in_flight
                        FROM ${this.db.table('deliveries')} WHERE tenant_id = $1 AND id = $2),
        upd AS (
          UPDATE ${this.db.table('deliveries')} d

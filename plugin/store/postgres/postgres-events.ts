@@ -1,8 +1,12 @@
+import type pg from 'pg';
 import type { EventLog, EventRecord, DeliveryRecord, RecordEventOptions, RecordEventResult } from '../store-port.js';
 import { SEQUENCE_PLACEHOLDER } from '../store-port.js';
 import { HostTransactionCheck } from './postgres-host-transaction.js';
 import { toEvent } from './postgres-rows.js';
 import type { PostgresTables } from './postgres-tables.js';
+
+/** The pool, or a host's client inside its transaction. */
+type Queryable = Pick<pg.ClientBase, 'query'>;
 
 /** The events table, with the deliveries each event fans out to and the per-subject sequences. */
 export class PostgresEvents implements Omit<EventLog, 'listenForNewWork'> {
@@ -14,10 +18,17 @@ export class PostgresEvents implements Omit<EventLog, 'listenForNewWork'> {
 
   async recordEvent(event: EventRecord, deliveries: readonly DeliveryRecord[], options: RecordEventOptions = {}): Promise<RecordEventResult> {
     // On the host's client inside its transaction (the outbox: nothing exists unless it commits),
-    // else on the pool, where one statement is one transaction of its own. Either way the event,
-    // its deliveries and its sequence number are written by one statement in one round trip.
-    const run = options.transaction ? await this.transactions.clientOf(options.transaction) : this.db.pool;
-    const t = (name: string) => this.db.table(name);
+    // with the tables named by schema; else on the pool, where one statement is one transaction.
+    if (options.transaction) {
+      return this.transactions.run(options.transaction, ({ client, schema }) =>
+        this.write(client, (name) => `${schema}.${this.db.table(name)}`, event, deliveries, options));
+    }
+    return this.write(this.db.pool, (name) => this.db.table(name), event, deliveries, options);
+  }
+
+  /** The event, its deliveries and its sequence number, written by one statement in one round trip. */
+  private async write(run: Queryable, t: (name: string) => string, event: EventRecord, deliveries: readonly DeliveryRecord[],
+    options: RecordEventOptions): Promise<RecordEventResult> {
     const first = deliveries[0];
     const { rows } = await run.query(
       // seq: the subject's next number, taken only for an event not recorded yet (a repeated
@@ -51,7 +62,8 @@ export class PostgresEvents implements Omit<EventLog, 'listenForNewWork'> {
        -- the notice before the rows.
        nt AS (SELECT pg_notify('${this.db.workChannel}', '') WHERE $14 AND EXISTS (SELECT 1 FROM dl))
        SELECT (SELECT count(*) FROM ev)::int AS inserted, (SELECT count(*) FROM dl)::int AS deliveries,
-              (SELECT count(*) FROM nt)::int AS notified, (SELECT sequence FROM ev) AS sequence`,
+              (SELECT count(*) FROM nt)::int AS notified, (SELECT sequence FROM ev) AS sequence,
+              (SELECT last_sequence FROM seq) AS taken`,
       [event.id, event.tenantId, event.type, event.body, event.idempotencyKey, event.createdAt, event.expiresAt,
         first?.expiresAt ?? event.expiresAt,
         deliveries.map((d) => d.id), deliveries.map((d) => d.webhookId), deliveries.map((d) => d.nextAttemptAt),
@@ -60,6 +72,14 @@ export class PostgresEvents implements Omit<EventLog, 'listenForNewWork'> {
     );
     if (rows[0].inserted === 1) {
       return { eventId: event.id, created: true, deliveryCount: rows[0].deliveries, sequence: toSequence(rows[0].sequence) };
+    }
+    // A repeat of the idempotency key that raced the first call took a number before its insert
+    // found the conflict: give it back unless a later event has taken the next one meanwhile, so
+    // a gap keeps meaning an event the receiver did not get.
+    if (rows[0].taken !== null) {
+      await run.query(
+        `UPDATE ${t('subject_sequences')} SET last_sequence = last_sequence - 1 WHERE tenant_id = $1 AND subject = $2 AND last_sequence = $3`,
+        [event.tenantId, event.subject, rows[0].taken]);
     }
     const existing = await run.query(
       `SELECT e.id, e.sequence, (SELECT count(*) FROM ${t('deliveries')} d WHERE d.event_id = e.id)::int AS n

@@ -10,7 +10,7 @@ import type { AgendaBackend } from 'agenda';
  */
 
 export function createPostgresAgendaBackend(
-  pool: pg.Pool, prefix: string, onConnectionError: (error: unknown, where: string) => void,
+  pool: pg.Pool, prefix: string, onConnectionError: (error: unknown, where: string) => void, schemaLockId: number,
 ): AgendaBackend {
   const channelName = `${prefix}agenda_jobs`;
   // Agenda's own LISTEN channel, built here rather than by PostgresBackend because the
@@ -38,9 +38,40 @@ export function createPostgresAgendaBackend(
     get logger() { return backend.logger; },
     get ownsConnection() { return backend.ownsConnection; },
     notificationChannel: channel,
-    connect: () => backend.connect(),
+    connect: () => underSchemaLock(pool, schemaLockId, () => backend.connect()),
     disconnect: () => backend.disconnect(),
   };
+}
+
+/**
+ * Runs `work` holding the store's schema lock (a session advisory lock on a connection of its
+ * own). Agenda's backend creates its tables, indexes, function and trigger on connect with
+ * statements that race when several worker processes start at once (on a fresh database
+ * `CREATE TABLE IF NOT EXISTS` fails with a duplicate pg_type key; `CREATE OR REPLACE FUNCTION`
+ * and the trigger's drop-and-create conflict on any database), and Agenda calls connect() from
+ * its constructor without catching, so the loser's rejection ended its process.
+ */
+async function underSchemaLock<T>(pool: pg.Pool, lockId: number, work: () => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let failed = false;
+  try {
+    // Wait for a process that is creating the tables however long it takes (the store's pool
+    // bounds lock waits by lock_timeout; RESET restores that on this pooled connection).
+    await client.query('SET lock_timeout = 0');
+    await client.query('SELECT pg_advisory_lock($1)', [lockId]);
+    try {
+      return await work();
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [lockId]);
+      await client.query('RESET lock_timeout');
+    }
+  } catch (error) {
+    failed = true;
+    throw error;
+  } finally {
+    // After a failure the connection may still hold the lock: close it rather than pool it.
+    client.release(failed || undefined);
+  }
 }
 
 /**

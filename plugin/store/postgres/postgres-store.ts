@@ -26,6 +26,14 @@ export interface PostgresStoreOptions {
   onConnectionError?: (error: unknown, where: string) => void;
   /** Longest wait for a connection from a pool the store owns, in ms. Default 5000. */
   connectTimeoutMs?: number;
+  /**
+   * Longest wait for a row lock by a statement on a pool the store owns (PostgreSQL's
+   * `lock_timeout`), in ms. Default 5000. A host's transaction holds the numbering of each
+   * subject it wrote an event about until it ends; without this bound, every other event about
+   * that subject would wait for it, each holding a pooled connection, until the pool ran dry
+   * and every tenant's events failed. A host that passes its own pool should set it there.
+   */
+  lockTimeoutMs?: number;
 }
 
 /** Arbitrary constant: serialises concurrent `init()` calls from several processes. */
@@ -61,6 +69,7 @@ export class PostgresStore implements WebhookStore {
         // A server that stops answering mid-query (frozen, partitioned) must not hold a
         // connection for ever: no statement of the plugin's takes anywhere near this long.
         query_timeout: 60_000,
+        options: `-c lock_timeout=${Math.max(1, Math.round(options.lockTimeoutMs ?? 5_000))}`,
       });
       this.ownsPool = true;
     } else {
@@ -83,6 +92,8 @@ export class PostgresStore implements WebhookStore {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
+      // Another process may hold the schema lock while it creates the schema: wait for it.
+      await client.query('SET LOCAL lock_timeout = 0');
       await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK_ID]);
       await client.query(postgresSchema(this.db.prefix));
       await client.query('COMMIT');
@@ -99,7 +110,7 @@ export class PostgresStore implements WebhookStore {
   }
 
   createAgendaBackend(): AgendaBackend {
-    return createPostgresAgendaBackend(this.pool, this.db.prefix, this.onConnectionError);
+    return createPostgresAgendaBackend(this.pool, this.db.prefix, this.onConnectionError, SCHEMA_LOCK_ID);
   }
 
   listenForNewWork(onWork: () => void, onError: (error: unknown) => void): Promise<() => Promise<void>> {

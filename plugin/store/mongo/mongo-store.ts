@@ -1,24 +1,9 @@
 import type mongoose from 'mongoose';
 import type { AgendaBackend } from 'agenda';
 import type {
-  AttemptCompletion,
-  AttemptRecord,
-  ClaimOptions,
-  ClaimedDelivery,
-  DeliveryQuery,
-  DeliveryRecord,
-  DeliveryRelease,
-  BacklogSummary,
-  DeliverySummary,
-  EventRecord,
-  PruneResult,
-  RecordEventOptions,
-  RecordEventResult,
-  RequeueResult,
-  WebhookPatch,
-  WebhookRecord,
-  WebhookStore,
+  AttemptCompletion, AttemptRecord, ClaimOptions, ClaimedDelivery, DeliveryRelease, RequeueResult, WebhookStore,
 } from '../store-port.js';
+import { ComposedStore } from '../composed-store.js';
 import { toAttemptDoc } from './mongo-documents.js';
 import { MongoDeliveryQueue } from './mongo-delivery-queue.js';
 import { MongoDeliveryLog } from './mongo-delivery-log.js';
@@ -42,19 +27,17 @@ export interface MongoStoreOptions {
  * done here with single-document atomic updates, unique indexes and idempotent writes; each
  * part (webhooks, events, the delivery queue, the delivery log) is in its own file and says how.
  */
-export class MongoStore implements WebhookStore {
+export class MongoStore extends ComposedStore implements WebhookStore {
   readonly kind = 'mongo';
   /** The mongoose models on the host's connection (for diagnostics and tests). */
   readonly models: MongoModels;
   private readonly connection: mongoose.Connection;
   private readonly prefix: string;
   private readonly queue: MongoDeliveryQueue;
-  private readonly webhooks: MongoWebhooks;
-  private readonly events: MongoEvents;
-  private readonly log: MongoDeliveryLog;
   private readonly newDeliveries: ReturnType<typeof createNewDeliveryListener>;
 
   constructor(options: MongoStoreOptions) {
+    super();
     if (!options?.connection) throw new Error('MongoStore needs a mongoose connection');
     this.connection = options.connection;
     // A dropped connection cannot end the host (read from mongoose 9.12 and driver 7.8): the
@@ -111,27 +94,6 @@ export class MongoStore implements WebhookStore {
     return db;
   }
 
-  // Webhooks (mongo-webhooks.ts)
-  insertWebhook(webhook: WebhookRecord): Promise<void> { return this.webhooks.insertWebhook(webhook); }
-  findWebhook(tenantId: string, id: string): Promise<WebhookRecord | null> { return this.webhooks.findWebhook(tenantId, id); }
-  listWebhooks(tenantId: string): Promise<WebhookRecord[]> { return this.webhooks.listWebhooks(tenantId); }
-  listEnabledWebhooks(tenantId: string): Promise<WebhookRecord[]> { return this.webhooks.listEnabledWebhooks(tenantId); }
-  listAllWebhooks(afterId: string | null, limit: number): Promise<WebhookRecord[]> { return this.webhooks.listAllWebhooks(afterId, limit); }
-  findWebhooksByIds(ids: readonly string[]): Promise<WebhookRecord[]> { return this.webhooks.findWebhooksByIds(ids); }
-  updateWebhook(tenantId: string, id: string, patch: WebhookPatch, expectedUpdatedAt?: Date): Promise<WebhookRecord | null> {
-    return this.webhooks.updateWebhook(tenantId, id, patch, expectedUpdatedAt);
-  }
-  deleteWebhook(tenantId: string, id: string): Promise<boolean> { return this.webhooks.deleteWebhook(tenantId, id); }
-  markWebhooksFailing(ids: readonly string[], since: Date): Promise<void> { return this.webhooks.markWebhooksFailing(ids, since); }
-  markWebhooksHealthy(ids: readonly string[]): Promise<void> { return this.webhooks.markWebhooksHealthy(ids); }
-
-  // Events (mongo-events.ts)
-  recordEvent(event: EventRecord, deliveries: readonly DeliveryRecord[], options?: RecordEventOptions): Promise<RecordEventResult> {
-    return this.events.recordEvent(event, deliveries, options);
-  }
-  findEvent(tenantId: string, id: string): Promise<EventRecord | null> { return this.events.findEvent(tenantId, id); }
-  completeInterruptedWork(olderThan: Date): Promise<number> { return this.events.completeInterruptedWork(olderThan); }
-
   // ---------------------------------------------------------------------------------------------
   // Delivery queue (see mongo-delivery-queue.ts)
 
@@ -158,21 +120,6 @@ export class MongoStore implements WebhookStore {
   async insertAttempt(attempt: AttemptRecord): Promise<void> {
     await this.models.attempts.insertOne(toAttemptDoc(attempt));
   }
-
-  // The delivery log (mongo-delivery-log.ts)
-  findDelivery(tenantId: string, id: string): Promise<DeliveryRecord | null> { return this.log.findDelivery(tenantId, id); }
-  listDeliveries(tenantId: string, webhookId: string, query: DeliveryQuery): Promise<DeliveryRecord[]> {
-    return this.log.listDeliveries(tenantId, webhookId, query);
-  }
-  listAttempts(tenantId: string, deliveryId: string): Promise<AttemptRecord[]> { return this.log.listAttempts(tenantId, deliveryId); }
-  listAttemptsFor(tenantId: string, deliveryIds: readonly string[]): Promise<AttemptRecord[]> {
-    return this.log.listAttemptsFor(tenantId, deliveryIds);
-  }
-  summarizeDeliveries(tenantId: string, webhookIds: readonly string[], since: Date): Promise<Map<string, DeliverySummary>> {
-    return this.log.summarizeDeliveries(tenantId, webhookIds, since);
-  }
-  summarizeBacklog(): Promise<BacklogSummary> { return this.log.summarizeBacklog(); }
-  pruneExpired(now: Date): Promise<PruneResult> { return this.log.pruneExpired(now); }
 
   requeueDelivery(tenantId: string, id: string, now: Date): Promise<RequeueResult> {
     return this.queue.requeue(tenantId, id, now);

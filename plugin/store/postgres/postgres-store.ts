@@ -1,10 +1,9 @@
 import pg from 'pg';
 import type { AgendaBackend } from 'agenda';
 import type {
-  AttemptCompletion, AttemptRecord, BacklogSummary, ClaimOptions, ClaimedDelivery, DeliveryQuery, DeliveryRecord,
-  DeliveryRelease, DeliverySummary, EventRecord, PruneResult, RecordEventOptions, RecordEventResult, RequeueResult,
-  WebhookPatch, WebhookRecord, WebhookStore,
+  AttemptCompletion, AttemptRecord, ClaimOptions, ClaimedDelivery, DeliveryRelease, RequeueResult, WebhookStore,
 } from '../store-port.js';
+import { ComposedStore } from '../composed-store.js';
 import { PostgresDeliveryLog } from './postgres-delivery-log.js';
 import { PostgresDeliveryQueue } from './postgres-delivery-queue.js';
 import { PostgresEvents } from './postgres-events.js';
@@ -43,18 +42,16 @@ const SCHEMA_LOCK_ID = 7_401_532;
  * The PostgreSQL store: the pool and the schema here, each part of the port in its own file
  * (webhooks, events, the delivery queue, the delivery log), all on one set of prefixed tables.
  */
-export class PostgresStore implements WebhookStore {
+export class PostgresStore extends ComposedStore implements WebhookStore {
   readonly kind = 'postgres';
   private readonly pool: pg.Pool;
   private readonly ownsPool: boolean;
   private readonly db: PostgresTables;
   private readonly onConnectionError: (error: unknown, where: string) => void;
-  private readonly webhooks: PostgresWebhooks;
-  private readonly events: PostgresEvents;
   private readonly queue: PostgresDeliveryQueue;
-  private readonly log: PostgresDeliveryLog;
 
   constructor(options: PostgresStoreOptions) {
+    super();
     if (options.pool) {
       this.pool = options.pool;
       this.ownsPool = false;
@@ -117,27 +114,6 @@ export class PostgresStore implements WebhookStore {
     return listenForNewWork(this.pool, this.db.workChannel, onWork, onError);
   }
 
-  // Webhooks (postgres-webhooks.ts)
-  insertWebhook(webhook: WebhookRecord): Promise<void> { return this.webhooks.insertWebhook(webhook); }
-  findWebhook(tenantId: string, id: string): Promise<WebhookRecord | null> { return this.webhooks.findWebhook(tenantId, id); }
-  listWebhooks(tenantId: string): Promise<WebhookRecord[]> { return this.webhooks.listWebhooks(tenantId); }
-  listEnabledWebhooks(tenantId: string): Promise<WebhookRecord[]> { return this.webhooks.listEnabledWebhooks(tenantId); }
-  listAllWebhooks(afterId: string | null, limit: number): Promise<WebhookRecord[]> { return this.webhooks.listAllWebhooks(afterId, limit); }
-  findWebhooksByIds(ids: readonly string[]): Promise<WebhookRecord[]> { return this.webhooks.findWebhooksByIds(ids); }
-  updateWebhook(tenantId: string, id: string, patch: WebhookPatch, expectedUpdatedAt?: Date): Promise<WebhookRecord | null> {
-    return this.webhooks.updateWebhook(tenantId, id, patch, expectedUpdatedAt);
-  }
-  deleteWebhook(tenantId: string, id: string): Promise<boolean> { return this.webhooks.deleteWebhook(tenantId, id); }
-  markWebhooksFailing(ids: readonly string[], since: Date): Promise<void> { return this.webhooks.markWebhooksFailing(ids, since); }
-  markWebhooksHealthy(ids: readonly string[]): Promise<void> { return this.webhooks.markWebhooksHealthy(ids); }
-
-  // Events (postgres-events.ts)
-  recordEvent(event: EventRecord, deliveries: readonly DeliveryRecord[], options?: RecordEventOptions): Promise<RecordEventResult> {
-    return this.events.recordEvent(event, deliveries, options);
-  }
-  findEvent(tenantId: string, id: string): Promise<EventRecord | null> { return this.events.findEvent(tenantId, id); }
-  completeInterruptedWork(): Promise<number> { return this.events.completeInterruptedWork(); }
-
   // The delivery queue (postgres-delivery-queue.ts)
   claimDueDeliveries(options: ClaimOptions): Promise<ClaimedDelivery[]> { return this.queue.claimDueDeliveries(options); }
   releaseDeliveries(releases: readonly DeliveryRelease[]): Promise<void> { return this.queue.releaseDeliveries(releases); }
@@ -152,19 +128,4 @@ export class PostgresStore implements WebhookStore {
   requeueFailedSince(tenantId: string, webhookId: string, since: Date, now: Date): Promise<number> {
     return this.queue.requeueFailedSince(tenantId, webhookId, since, now);
   }
-
-  // The delivery log (postgres-delivery-log.ts)
-  findDelivery(tenantId: string, id: string): Promise<DeliveryRecord | null> { return this.log.findDelivery(tenantId, id); }
-  listDeliveries(tenantId: string, webhookId: string, query: DeliveryQuery): Promise<DeliveryRecord[]> {
-    return this.log.listDeliveries(tenantId, webhookId, query);
-  }
-  listAttempts(tenantId: string, deliveryId: string): Promise<AttemptRecord[]> { return this.log.listAttempts(tenantId, deliveryId); }
-  listAttemptsFor(tenantId: string, deliveryIds: readonly string[]): Promise<AttemptRecord[]> {
-    return this.log.listAttemptsFor(tenantId, deliveryIds);
-  }
-  summarizeDeliveries(tenantId: string, webhookIds: readonly string[], since: Date): Promise<Map<string, DeliverySummary>> {
-    return this.log.summarizeDeliveries(tenantId, webhookIds, since);
-  }
-  summarizeBacklog(): Promise<BacklogSummary> { return this.log.summarizeBacklog(); }
-  pruneExpired(now: Date): Promise<PruneResult> { return this.log.pruneExpired(now); }
 }

@@ -302,6 +302,8 @@ export class MongooseUserRepository implements UserRepository {
 /** Whether the deployment runs multi-document transactions: a replica set member or a mongos. */
 async function supportsTransactions(connection: Connection): Promise<boolean> {
   await connection.asPromise();
-  const hello = await connection.db!.admin().command({ hello: 1 });
+  const admin = connection.db!.admin();
+  // `hello` since MongoDB 4.4.2; servers before it (and some compatible ones) know only `isMaster`.
+  const hello = await admin.command({ hello: 1 }).catch(() => admin.command({ isMaster: 1 })).catch((): Record<string, unknown> => ({}));
   return typeof hello.setName === 'string' || hello.msg === 'isdbgrid';
 }

@@ -33,6 +33,14 @@ export function scaleOutRows(result: ScaleOutResult, otherLoad: (cores: number) 
   const ratio = meanRate(result, most, 'none') / meanRate(result, least, 'none');
   rows.push([`   Aggregate deliveries/s with ${most} processes / with ${least} (same run; no contention collapse)`, ratio.toFixed(2),
     `≥ ${SCALE_OUT_TARGET_RATIO}`, verdict(ratio >= SCALE_OUT_TARGET_RATIO), '']);
+  const cold = (label: string) => config.processCounts.map((n) =>
+    mean(runs.filter((r) => r.variant === label && r.processes === n && r.ordering === 'none').map((r) => r.coldPerSecond)));
+  for (const { label } of config.variants) {
+    const rates = cold(label);
+    rows.push([`   (for reference${label === variant ? '' : `, ${label}`}) cold processes: the warm-up backlog (${fmt(config.warmUpPerProcess)} deliveries per ` +
+      `process) from start() on, ${config.processCounts.join(' / ')} processes, and ${most} / ${least}`,
+    `${rates.map((r) => fmt(r)).join(' / ')} deliveries/s; ${(rates[rates.length - 1] / rates[0]).toFixed(2)}`, '—', '', '']);
+  }
   const withMost = mine.filter((r) => r.processes === most);
   const duplicates = withMost.reduce((n, r) => n + r.duplicates, 0);
   rows.push([`   Duplicate deliveries with ${most} processes (at the receiver, by webhook-id; ${withMost.length} runs) / with any count`,
@@ -62,10 +70,10 @@ export function scaleOutRows(result: ScaleOutResult, otherLoad: (cores: number) 
 /** Every run of the scenario, for the Details section of BENCHMARKS.md. */
 export function scaleOutDetails(result: ScaleOutResult): string {
   const { config } = result;
-  const header = ['Run', 'Processes', 'Ordering', 'Deliveries/s', 'Duplicates', 'CPU cores: each worker process / PostgreSQL / receiver / other load',
+  const header = ['Run', 'Processes', 'Ordering', 'Deliveries/s', 'Cold: warm-up deliveries/s from start()', 'Duplicates', 'CPU cores: each worker process / PostgreSQL / receiver / other load',
     'Claims (empty) per process, mean claim ms'];
   const body = result.runs.map((r, i) => [
-    `${i + 1}${config.variants.length > 1 ? ` (${r.variant})` : ''}`, String(r.processes), r.ordering, fmt(r.deliveriesPerSecond), String(r.duplicates),
+    `${i + 1}${config.variants.length > 1 ? ` (${r.variant})` : ''}`, String(r.processes), r.ordering, fmt(r.deliveriesPerSecond), fmt(r.coldPerSecond), String(r.duplicates),
     `${r.workerCores.map((c) => c.toFixed(2)).join(' + ')} / ${r.postgresCores?.toFixed(2) ?? 'n/a'} / ${r.receiverCores.toFixed(2)} / ${r.otherCores.toFixed(2)}`,
     r.activity.map((a) => `${a.claims} (${a.emptyClaims}), ${fmt(a.claimMs / Math.max(1, a.claims), 1)}`).join('; '),
   ]);

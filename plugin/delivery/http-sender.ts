@@ -92,9 +92,17 @@ export class HttpSender {
       const chunks: Buffer[] = [];
       let kept = 0;
       let settled = false;
+      let stream: ReturnType<typeof got.stream.post> | undefined;
       const finish = (result: Omit<SendResult, 'durationMs'>, hideDuration = false) => {
         if (settled) return;
         settled = true;
+        // got's request streams never destroy themselves (autoDestroy: false), and only their
+        // destroy() takes their 'abort' listener off `signal`: without this, every request ever
+        // sent stayed listening on the worker's shutdown signal, with its request and response
+        // (measured: 12,800 listeners after 12,800 requests; adding one walks them all, so each
+        // request cost more than the last, and the garbage collector could free none of them).
+        // The answer is complete here, so its keep-alive socket is already back in the agent.
+        queueMicrotask(() => stream?.destroy());
         resolve({
           ...result,
           responseExcerpt: storableText(result.responseExcerpt),
@@ -120,7 +128,7 @@ export class HttpSender {
         finish(result);
       };
 
-      const stream = got.stream.post(url, {
+      stream = got.stream.post(url, {
         body,
         headers,
         agent: this.options.agents.forTenant(tenantId),

@@ -7,6 +7,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { closeServer } from './receivers.js';
 
 /** One request as it arrived. */
 export interface OrderedReceipt {
@@ -63,10 +64,8 @@ export class OrderReceiver {
 
   async close(): Promise<void> {
     const server = this.server;
-    if (!server) return;
     this.server = null;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeServer(server);
   }
 }
 

@@ -87,11 +87,16 @@ export class RecordingReceiver {
 
   async close(): Promise<void> {
     const server = this.server;
-    if (!server) return;
     this.server = null;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeServer(server);
   }
+}
+
+/** Closes a receiver's server at once, dropping its keep-alive connections; null: nothing to close. */
+export async function closeServer(server: Server | null): Promise<void> {
+  if (!server) return;
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
 }
 
 /** Accepts connections, reads and drops whatever arrives, never writes a byte. */

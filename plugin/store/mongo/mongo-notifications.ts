@@ -2,6 +2,7 @@ import mongoose from 'mongoose';
 import type { Db as AgendaDb } from 'mongodb';
 import { MongoBackend } from '@agendajs/mongo-backend';
 import { InMemoryNotificationChannel, type AgendaBackend } from 'agenda';
+import { withNotificationChannel } from '../agenda-backend-with-channel.js';
 
 /**
  * The MongoDB store's wake-up side: Agenda's backend with an in-process notification channel, and
@@ -39,15 +40,7 @@ export function createMongoAgendaBackend(db: mongoose.mongo.Db, prefix: string):
   });
   const channel = new InMemoryNotificationChannel({ channelName: `${prefix}agenda_jobs` });
   channel.on('error', () => undefined);
-  return {
-    name: backend.name,
-    get repository() { return backend.repository; },
-    get logger() { return backend.logger; },
-    get ownsConnection() { return backend.ownsConnection; },
-    notificationChannel: channel,
-    connect: () => backend.connect(),
-    disconnect: () => backend.disconnect(),
-  };
+  return withNotificationChannel(backend, channel);
 }
 
 /** Raised (reported, never thrown) once when the deployment refuses change streams. */

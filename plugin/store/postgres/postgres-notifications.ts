@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { PostgresBackend, PostgresNotificationChannel } from '@agendajs/postgres-backend';
 import type { AgendaBackend } from 'agenda';
+import { withNotificationChannel } from '../agenda-backend-with-channel.js';
 
 /**
  * The PostgreSQL store's LISTEN/NOTIFY side: Agenda's backend with a notification channel
@@ -32,15 +33,7 @@ export function createPostgresAgendaBackend(
     channelName,
     disableNotifications: true,
   });
-  return {
-    name: backend.name,
-    get repository() { return backend.repository; },
-    get logger() { return backend.logger; },
-    get ownsConnection() { return backend.ownsConnection; },
-    notificationChannel: channel,
-    connect: () => underSchemaLock(pool, schemaLockId, () => backend.connect()),
-    disconnect: () => backend.disconnect(),
-  };
+  return withNotificationChannel(backend, channel, () => underSchemaLock(pool, schemaLockId, () => backend.connect()));
 }
 
 /**

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import mongoose from 'mongoose';
-import { createWebhooksPlugin, ForeignTransactionError, type WebhooksPlugin } from '../../plugin/index.js';
+import { ForeignTransactionError } from '../../plugin/index.js';
 import { MongoStore } from '../../plugin/store/mongo/mongo-store.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
 import { transactionSupport, type Capability } from '../support/mongo-deployment.js';
-import { eventually, FAST_DELIVERY, TEST_KEY } from '../support/plugin-fixture.js';
-import { TestReceiver } from '../support/receiver.js';
+import { eventually, startOnMongoConnection } from '../support/plugin-fixture.js';
 import { deliveryRecord, eventRecord, webhookRecord } from '../support/records.js';
 
 /**
@@ -19,7 +18,6 @@ import { deliveryRecord, eventRecord, webhookRecord } from '../support/records.j
  */
 const uri = process.env.MONGODB_URI;
 const SKIPPED = 'skipped: set MONGODB_URI to run the MongoDB outbox tests';
-const QUIET = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const ROLLED_BACK_CALLS = 1_000;
 
 let databases = 0;
@@ -83,22 +81,6 @@ if (uri) {
       assert.equal(await store.models.sequences.countDocuments({}), 0, 'no subject number');
     }
 
-    async function startPlugin(connection: mongoose.Connection): Promise<WebhooksPlugin> {
-      const plugin = createWebhooksPlugin({
-        storage: { mongo: { connection } }, encryptionKeys: [TEST_KEY], egress: { allow: ['127.0.0.0/8'] },
-        delivery: FAST_DELIVERY, logger: QUIET,
-      });
-      await plugin.start();
-      cleanup(() => plugin.stop());
-      return plugin;
-    }
-
-    async function startReceiver(): Promise<TestReceiver> {
-      const receiver = await new TestReceiver().start();
-      cleanup(() => receiver.stop());
-      return receiver;
-    }
-
     describe('recordEvent with options.transaction', () => {
       it('refuses a session of another MongoClient, a session with no transaction and a non-session object, before anything is written', async () => {
         const { connection, store, event, deliveries } = await storeWithEvent();
@@ -156,8 +138,7 @@ if (uri) {
     describe('through the hooks, with a worker', () => {
       it('a hook call with a session of another MongoClient fails with ForeignTransactionError and records nothing', async () => {
         const connection = await connect();
-        const plugin = await startPlugin(connection);
-        const receiver = await startReceiver();
+        const { plugin, receiver } = await startOnMongoConnection(connection, cleanup);
         await plugin.webhooks.create({ name: 'crm', url: `${receiver.url}/crm`, events: ['USER_CREATED'] }, plugin.context({}, 'default'));
         const foreign = await startSession(await connect(connection.name));
         foreign.startTransaction();
@@ -168,8 +149,7 @@ if (uri) {
       it(`${ROLLED_BACK_CALLS.toLocaleString('en')} hook calls in transactions that roll back deliver nothing; one committed after them is delivered`, async function () {
         needTransactions(this);
         const connection = await connect();
-        const plugin = await startPlugin(connection);
-        const receiver = await startReceiver();
+        const { plugin, receiver } = await startOnMongoConnection(connection, cleanup);
         await plugin.webhooks.create({ name: 'crm', url: `${receiver.url}/crm`, events: ['USER_CREATED'] }, plugin.context({}, 'default'));
         // Created beforehand: MongoDB before 4.4 creates no collection inside a transaction.
         const hostUsers = await connection.createCollection('host_users');
@@ -199,8 +179,7 @@ if (uri) {
       it('committed hook calls are each delivered; until the commit nothing of them is visible outside the transaction', async function () {
         needTransactions(this);
         const connection = await connect();
-        const plugin = await startPlugin(connection);
-        const receiver = await startReceiver();
+        const { plugin, receiver } = await startOnMongoConnection(connection, cleanup);
         await plugin.webhooks.create({ name: 'crm', url: `${receiver.url}/crm`, events: ['USER_CREATED'] }, plugin.context({}, 'default'));
         const session = await startSession(connection);
         session.startTransaction();

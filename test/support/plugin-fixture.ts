@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import mongoose from 'mongoose';
 import { createWebhooksPlugin, type WebhooksPlugin, type WebhooksPluginOptions } from '../../plugin/index.js';
 import { freshPostgresDatabase } from './postgres-fixture.js';
+import { TestReceiver } from './receiver.js';
 
 /** A 32-byte key for tests; production keys come from the host's secret store. */
 export const TEST_KEY = { id: 'test-1', key: randomBytes(32).toString('base64') };
@@ -88,4 +89,21 @@ export async function eventually<T>(check: () => Promise<T | undefined | null | 
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * A started plugin on a MongoDB connection the test owns (a deployment it probed, a proxy in
+ * front of the server), and a started receiver; both stopped through `cleanup`.
+ */
+export async function startOnMongoConnection(connection: mongoose.Connection, cleanup: (stop: () => Promise<unknown>) => void,
+  overrides: Partial<Omit<WebhooksPluginOptions, 'storage'>> = {}): Promise<{ plugin: WebhooksPlugin; receiver: TestReceiver }> {
+  const plugin = createWebhooksPlugin({
+    storage: { mongo: { connection } }, encryptionKeys: [TEST_KEY], egress: { allow: ['127.0.0.0/8'] },
+    delivery: FAST_DELIVERY, logger: { info: () => undefined, warn: () => undefined, error: () => undefined }, ...overrides,
+  });
+  await plugin.start();
+  cleanup(() => plugin.stop());
+  const receiver = await new TestReceiver().start();
+  cleanup(() => receiver.stop());
+  return { plugin, receiver };
 }
